@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian 12 machine (or CI container):
+#   1. Debian packages for headless notebook execution (jupyter nbconvert + nbclient) and
+#      the render smoke test (chromium). Skipped when already present.
+#   2. npm dependencies (npm ci, or npm install when there is no lockfile).
+#   3. npm run build (notebooks import the *built* package through the hvsim self-link).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-jupyter-client chromium)
+log() { echo "[setup] $*"; }
+t0=$SECONDS
+
+have_jupyter() {
+  [[ -x /usr/bin/jupyter ]] && [[ -x /usr/bin/python3 ]] \
+    && /usr/bin/python3 -c 'import nbclient, jupyter_client' >/dev/null 2>&1
+}
+
+if have_jupyter && { [[ -x /usr/bin/chromium ]] || [[ "$(id -u)" != 0 ]]; }; then
+  log "Debian packages already present (/usr/bin/jupyter, nbclient$([[ -x /usr/bin/chromium ]] && echo ', chromium')); skipping apt"
+elif [[ "$(id -u)" == 0 ]]; then
+  log "installing Debian packages: ${APT_PACKAGES[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
+  have_jupyter || { log "ERROR: /usr/bin/jupyter or python3 nbclient still missing after apt-get install"; exit 1; }
+else
+  # Not root and jupyter missing: we cannot install system packages ourselves.
+  cat >&2 <<MSG
+[setup] ERROR: /usr/bin/jupyter (with python3 nbclient) is not installed, and this script is not
+[setup] running as root, so it cannot install it. Please run, as root:
+[setup]   apt-get update
+[setup]   apt-get install -y --no-install-recommends ${APT_PACKAGES[*]}
+[setup] (chromium is optional: it is only used for the HTML render smoke test.)
+MSG
+  exit 1
+fi
+
+if [[ -f package-lock.json ]]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+else
+  log "npm install (no package-lock.json)"
+  npm install --no-audit --no-fund
+fi
+
+log "npm run build"
+npm run build
+
+log "done in $((SECONDS - t0)) s"

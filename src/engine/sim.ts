@@ -1,0 +1,118 @@
+import { EventQueue } from "./queue.js";
+import { RandomStreams } from "./random.js";
+
+/**
+ * A model component that receives timer firings. The simulator calls
+ * `onTimer(kind, arg, now)` with the kind and argument the timer was
+ * registered with; no closure is created per event.
+ */
+export interface TimerTarget {
+  onTimer(kind: number, arg: number, now: number): void;
+}
+
+/** Nanoseconds per unit, for readability. */
+export const US = 1_000;
+export const MS = 1_000_000;
+export const SEC = 1_000_000_000;
+
+/**
+ * The discrete-event core: an integer-nanosecond clock, a table of re-armable
+ * timers and the binary-heap event queue.
+ *
+ * A timer is registered once (target, kind, arg) and then armed and cancelled
+ * any number of times. Cancelling or re-arming bumps the timer's generation;
+ * stale heap entries are skipped when popped (lazy deletion), so arming is
+ * O(log n) and cancelling O(1).
+ */
+export class Simulator {
+  now = 0;
+  readonly queue = new EventQueue(4096);
+  readonly random: RandomStreams;
+  /** Number of timer firings dispatched so far (stale entries excluded). */
+  events = 0;
+  private targets: TimerTarget[] = [];
+  private kinds: number[] = [];
+  private args: number[] = [];
+  private gens = new Int32Array(64);
+  private armedAt = new Float64Array(64);
+  private nTimers = 0;
+  private stopRequested = false;
+
+  constructor(seed: string | number = 1) {
+    this.random = new RandomStreams(String(seed));
+  }
+
+  /** Registers a timer and returns its id. Setup-time only. */
+  timer(target: TimerTarget, kind: number, arg = 0): number {
+    const id = this.nTimers++;
+    if (id >= this.gens.length) {
+      const g = new Int32Array(this.gens.length * 2); g.set(this.gens); this.gens = g;
+      const a = new Float64Array(this.armedAt.length * 2); a.set(this.armedAt); this.armedAt = a;
+    }
+    this.targets.push(target);
+    this.kinds.push(kind);
+    this.args.push(arg);
+    this.armedAt[id] = -1;
+    return id;
+  }
+
+  /** Arms (or re-arms) a timer to fire at absolute time `t` (ns, >= now). */
+  arm(id: number, t: number): void {
+    const g = ++this.gens[id];
+    this.armedAt[id] = t;
+    this.queue.push(t < this.now ? this.now : t, id, g);
+  }
+
+  /** Cancels a timer if armed. */
+  cancel(id: number): void {
+    if (this.armedAt[id] >= 0) {
+      this.gens[id]++;
+      this.armedAt[id] = -1;
+    }
+  }
+
+  /** Whether the timer is armed. */
+  isArmed(id: number): boolean {
+    return this.armedAt[id] >= 0;
+  }
+
+  /** Absolute expiry of an armed timer, or -1. */
+  expiry(id: number): number {
+    return this.armedAt[id];
+  }
+
+  /** Asks the run loop to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Runs until the queue is empty or the next event is after `until` (ns).
+   * The clock is left at `until` when the horizon is reached.
+   * `onProgress` (if given) is called about every `progressEveryNs` of simulated time.
+   */
+  run(until: number, onProgress?: (now: number) => void, progressEveryNs = 0): void {
+    const q = this.queue;
+    const gens = this.gens;
+    this.stopRequested = false;
+    let nextProgress = onProgress && progressEveryNs > 0 ? this.now + progressEveryNs : Infinity;
+    while (q.size > 0) {
+      if (q.peekTime() > until) break;
+      q.pop();
+      const id = q.popTimer;
+      if (q.popGen !== this.gens[id]) continue;
+      this.now = q.popTime;
+      this.armedAt[id] = -1;
+      this.events++;
+      this.targets[id].onTimer(this.kinds[id], this.args[id], this.now);
+      if (this.stopRequested) return;
+      if (this.now >= nextProgress) {
+        onProgress!(this.now);
+        nextProgress += progressEveryNs;
+      }
+      // gens may have been replaced by a timer registered during dispatch
+      if (gens !== this.gens) return this.run(until, onProgress, progressEveryNs);
+    }
+    if (until !== Infinity && this.now < until) this.now = until;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * hvsim: a discrete-event simulator of CPU scheduling and latency in
+ * virtualized systems (Xen, Linux guests), for notebooks and scripts.
+ *
+ * Build a spec with the fluent builders, run it with {@link simulate}, read
+ * Arquero tables from the result, and turn them into Plotly figures with the
+ * builders in `plots`.
+ */
+export * from "./spec/types.js";
+export * from "./spec/builders.js";
+export { validateSpec, SpecError, type SpecIssue } from "./spec/validate.js";
+export { simulate, type SimulateOptions } from "./simulate.js";
+export { SimResult } from "./results/result.js";
+export { boardPresets, resolveBoard, COST_NAMES, type BoardPreset, type Board } from "./hw/board.js";
+export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";

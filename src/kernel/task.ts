@@ -1,0 +1,95 @@
+/** Task states (a subset of Linux's __state). */
+export const TASK_RUNNING = 0; // on a runqueue (running or runnable)
+export const TASK_SLEEPING = 1; // blocked (TASK_INTERRUPTIBLE)
+
+/** Actions a program asks its task to perform next. */
+export const A_COMPUTE = 0; // user-mode computation for actArg ns (Infinity = forever)
+export const A_PIPE_WRITE = 1; // write(2) 8 bytes to pipe actArg
+export const A_PIPE_READ = 2; // read(2) 8 bytes from pipe actArg
+
+/** Why a CPU switched from one task to another. */
+export const SW_BLOCK = 0; // prev blocked (voluntary)
+export const SW_PREEMPT_WAKEUP = 1; // prev preempted after a wake-up (check_preempt_wakeup)
+export const SW_PREEMPT_TICK = 2; // prev preempted by the tick (check_preempt_tick)
+export const SW_IDLE = 3; // prev was the idle task
+export const SW_OTHER = 4;
+
+/**
+ * A workload program drives one task: when the task finishes an action the
+ * kernel calls `next`, which must set `t.act` and `t.actArg`.
+ */
+export interface Program {
+  next(t: Task, now: number): void;
+}
+
+/** Observer of context switches (used by workloads that classify hand-offs). */
+export interface SwitchObserver {
+  onSwitch(prev: Task | null, next: Task | null, reason: number, now: number): void;
+}
+
+/**
+ * A task (process/thread) of a Linux kernel model, carrying its CFS
+ * scheduling entity and the state of the action it is executing.
+ */
+export class Task {
+  // identity
+  readonly id: number;
+  readonly name: string;
+  /** Allowed CPUs (cpus_allowed), kernel CPU ids. */
+  readonly allowed: number[];
+  /** CPU the task is on (or last ran on). */
+  cpu: number;
+  // CFS entity (sched_entity)
+  nice: number;
+  weight: number;
+  vruntime = 0;
+  sumExec = 0;
+  prevSumExec = 0;
+  execStart = 0;
+  onRq = false;
+  state = TASK_RUNNING;
+  // program
+  readonly prog: Program;
+  act = A_COMPUTE;
+  actArg = 0;
+  /** Phase within the current action (kernel-defined). */
+  phase = 0;
+  /** Remaining ns of the current segment. */
+  segRemaining = 0;
+  /** Current segment is kernel mode inside a syscall (no preemption point until it ends, unless PREEMPT). */
+  inKernel = false;
+  /** True between deciding to sleep and being dequeued; cleared by a racing wake-up. */
+  goingToSleep = false;
+  // statistics
+  nvcsw = 0;
+  nivcsw = 0;
+  wakeups = 0;
+  /** Workload-private slot. */
+  tag = 0;
+
+  constructor(id: number, name: string, cpu: number, allowed: number[], nice: number, weight: number, prog: Program) {
+    this.id = id;
+    this.name = name;
+    this.cpu = cpu;
+    this.allowed = allowed;
+    this.nice = nice;
+    this.weight = weight;
+    this.prog = prog;
+  }
+}
+
+/** sched_prio_to_weight (kernel/sched/core.c), index nice+20. */
+export const PRIO_TO_WEIGHT = [
+  88761, 71755, 56483, 46273, 36291,
+  29154, 23254, 18705, 14949, 11916,
+  9548, 7620, 6100, 4904, 3906,
+  3121, 2501, 1991, 1586, 1277,
+  1024, 820, 655, 526, 423,
+  335, 272, 215, 172, 137,
+  110, 87, 70, 56, 45,
+  36, 29, 23, 18, 15,
+];
+
+export function niceToWeight(nice: number): number {
+  return PRIO_TO_WEIGHT[nice + 20];
+}

@@ -1,0 +1,195 @@
+/**
+ * simulate(spec, {seed}): builds the modelled system from a validated spec,
+ * runs it and collects the result tables. A pure function of (spec, seed).
+ */
+import { MS, SEC, Simulator } from "./engine/sim.js";
+import { resolveBoard, type Board } from "./hw/board.js";
+import { LinuxKernel, type CpuHost } from "./kernel/linux.js";
+import { Credit2, DEFAULT_RATELIMIT_US } from "./sched/xen/credit2.js";
+import { SpecError, validateSpec } from "./spec/validate.js";
+import type { GuestSpec, SimSpec } from "./spec/types.js";
+import { RS_BLOCKED, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
+import { Context1 } from "./workloads/context1.js";
+import { CpuHog } from "./workloads/hog.js";
+import { SimResult, type Columns } from "./results/result.js";
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** Seed of every random stream (default 1). Same spec + same seed = identical tables. */
+  seed?: number | string;
+  /** Called with the fraction of simulated time done, about every 5 %. */
+  onProgress?: (fraction: number) => void;
+}
+
+function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
+  const k = g.kernel ?? {};
+  return new LinuxKernel(sim, {
+    name: g.name,
+    ncpus: g.vcpus,
+    hz: k.hz ?? 250,
+    paravirtTimeAccounting: k.paravirt_time_accounting ?? false,
+    preemptFull: k.preempt === "full",
+    tunables: {
+      latency: k.sched_latency_ns,
+      minGranularity: k.sched_min_granularity_ns,
+      wakeupGranularity: k.sched_wakeup_granularity_ns,
+      gentleFairSleepers: k.gentle_fair_sleepers,
+    },
+    cost: board.cost,
+    jitterCv: board.jitterCv,
+  });
+}
+
+/** Bare metal: CPUs never lose the processor; halting is WFI. */
+class NativeHost implements CpuHost {
+  kernel!: LinuxKernel;
+  constructor(private readonly sim: Simulator, private readonly ipiLatency: number) {}
+  halt(): void {}
+  kick(): void {}
+  sendIpi(_from: number, to: number, now: number): void {
+    this.kernel.raiseIrqAt(to, now + this.ipiLatency);
+  }
+  steal(): number {
+    return 0;
+  }
+}
+
+/**
+ * Runs one simulation. Validates the spec first (throwing a SpecError that
+ * names every bad field) and returns a {@link SimResult}.
+ */
+export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult {
+  const spec = validateSpec(specIn);
+  const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
+  checkSupported(spec, board);
+  const seed = String(opts.seed ?? 1);
+  const sim = new Simulator(seed);
+  const horizon = Math.round(spec.horizon_s * SEC);
+  const from = Math.round((spec.warmup_s ?? 0) * SEC);
+  const wall0 = performance.now();
+
+  const kernels: LinuxKernel[] = [];
+  const c1: { guest: string; w: Context1 }[] = [];
+  const hogs: CpuHog[] = [];
+  let xen: Xen | null = null;
+  const trace = { t: [] as number[], pcpu: [] as number[], prev: [] as string[], next: [] as string[] };
+  const traceMax = spec.record?.trace_max ?? 0;
+
+  for (const g of spec.guests) kernels.push(kernelFor(sim, board, g));
+
+  const hv = spec.hypervisor;
+  if (hv.kind === "xen") {
+    const x = new Xen(sim, board);
+    xen = x;
+    const pools = new Map<string, ReturnType<Xen["addPool"]>>();
+    for (const ps of hv.pools) {
+      const rl = ps.scheduler.ratelimit_us;
+      const pool = x.addPool(ps.name, ps.cpus, (p) => new Credit2(x, p, {
+        ratelimitUs: rl === "off" ? 0 : rl ?? DEFAULT_RATELIMIT_US,
+      }, board.threadsPerCore, board.sockets, board.cpus));
+      pools.set(ps.name, pool);
+    }
+    spec.guests.forEach((g, i) => {
+      const pool = pools.get(g.pool ?? hv.pools[0].name)!;
+      x.addDomain(g.name, pool, g.weight ?? 256, kernels[i], g.pin);
+    });
+    if (traceMax > 0) {
+      x.trace = {
+        onSwitch(pcpu, prev, next, now) {
+          if (trace.t.length >= traceMax) return;
+          trace.t.push(now); trace.pcpu.push(pcpu);
+          trace.prev.push(prev ? prev.name : "idle"); trace.next.push(next ? next.name : "idle");
+        },
+      };
+    }
+  } else {
+    const host = new NativeHost(sim, board.cost[12]);
+    host.kernel = kernels[0];
+    kernels[0].host = host;
+  }
+
+  // workloads
+  spec.guests.forEach((g, i) => {
+    const k = kernels[i];
+    const all = Array.from({ length: g.vcpus }, (_, j) => j);
+    g.workloads.forEach((w, wi) => {
+      if (w.kind === "context1") {
+        c1.push({ guest: g.name, w: new Context1(sim, k, `${g.name}/context1#${wi}`, {
+          cpus: w.cpus ?? all, userNs: w.user_ns ?? 100, sampleNs: (w.sample_us ?? 1000) * 1000, from,
+        }, 0) });
+      } else if (w.kind === "cpu-hog") {
+        hogs.push(new CpuHog(k, `${g.name}/hog#${wi}`, w.count ?? 1, w.cpus ?? all, w.nice ?? 0, 0));
+      }
+    });
+  });
+
+  if (xen) xen.start(0);
+  else for (let c = 0; c < kernels[0].cpus.length; c++) kernels[0].resume(c, 0);
+
+  const step = Math.max(Math.floor(horizon / 20), MS);
+  sim.run(horizon, opts.onProgress ? (now) => opts.onProgress!(now / horizon) : undefined, opts.onProgress ? step : 0);
+  const end = sim.now;
+  for (const k of kernels) k.settle(end);
+
+  // ---- tables
+  const tables: Record<string, Columns> = {};
+  const durS = (end - from) / SEC;
+  if (xen) {
+    const x = xen;
+    const vc = x.vcpus;
+    const rs = (v: VCpu, st: number) => x.runstateTime(v, st, end) / MS;
+    tables.vcpus = {
+      domain: vc.map((v) => v.dom.name), vcpu: vc.map((v) => v.idx), pool: vc.map((v) => v.dom.pool.name),
+      running_ms: vc.map((v) => rs(v, RS_RUNNING)), runnable_ms: vc.map((v) => rs(v, RS_RUNNABLE)),
+      blocked_ms: vc.map((v) => rs(v, RS_BLOCKED)), switches_in: vc.map((v) => v.switchesIn),
+    };
+    const pc = x.pcpus.filter((p) => p !== undefined);
+    tables.pcpus = {
+      pcpu: pc.map((p) => p.idx), pool: pc.map((p) => p.pool.name),
+      busy_ms: pc.map((p) => x.busyNs(p.idx, end) / MS), idle_ms: pc.map((p) => (end - x.busyNs(p.idx, end)) / MS),
+      switches: pc.map((p) => p.switches),
+    };
+    if (traceMax > 0) tables.trace = { t_ms: trace.t.map((t) => t / MS), pcpu: trace.pcpu, prev: trace.prev, next: trace.next };
+  }
+  const tk = kernels.flatMap((k, i) => k.tasks.map((t) => ({ g: spec.guests[i].name, t })));
+  tables.tasks = {
+    domain: tk.map((x) => x.g), task: tk.map((x) => x.t.name), cpu: tk.map((x) => x.t.cpu),
+    sum_exec_ms: tk.map((x) => x.t.sumExec / MS), vruntime_ms: tk.map((x) => x.t.vruntime / MS),
+    nvcsw: tk.map((x) => x.t.nvcsw), nivcsw: tk.map((x) => x.t.nivcsw), wakeups: tk.map((x) => x.t.wakeups),
+  };
+  const kc = kernels.flatMap((k, i) => k.cpus.map((c) => ({ g: spec.guests[i].name, k, c })));
+  tables.guest_cpus = {
+    domain: kc.map((x) => x.g), cpu: kc.map((x) => x.c.idx),
+    busy_ms: kc.map((x) => x.k.busyNs(x.c.idx, end) / MS), context_switches: kc.map((x) => x.c.switches),
+    interrupts: kc.map((x) => x.c.irqs), ipis_sent: kc.map((x) => x.c.ipisSent),
+  };
+  if (c1.length) {
+    tables.context1 = {
+      domain: c1.map((x) => x.guest), loops: c1.map((x) => x.w.loops), duration_s: c1.map(() => durS),
+      loops_per_s: c1.map((x) => x.w.loops / durS),
+      fast_handoffs: c1.map((x) => x.w.fast), slow_handoffs: c1.map((x) => x.w.slow), other_handoffs: c1.map((x) => x.w.other),
+      fast_share: c1.map((x) => { const n = x.w.fast + x.w.slow + x.w.other; return n ? x.w.fast / n : 0; }),
+    };
+    const w = c1[0];
+    if (w.w.sT.n > 0) {
+      const t = w.w.sT.toArray(), gap = w.w.sGap.toArray(), ex = w.w.sExec.toArray();
+      tables.context1_gap = {
+        domain: Array.from(t, () => w.guest),
+        t_ms: Array.from(t, (x) => x / MS), gap_ms: Array.from(gap, (x) => x / MS), pair_exec_ms: Array.from(ex, (x) => x / MS),
+        fast_handoffs: w.w.sFast.toArray(), slow_handoffs: w.w.sSlow.toArray(),
+      };
+    }
+  }
+  return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC });
+}
+
+/** Rejects spec features whose models do not exist yet, before simulating. */
+function checkSupported(spec: SimSpec, board: Board): void {
+  if (spec.hypervisor.kind !== "xen") return;
+  const perSocket = Math.ceil(board.cpus / board.sockets);
+  spec.hypervisor.pools.forEach((p, i) => {
+    const sockets = new Set(p.cpus.map((c) => Math.floor(c / perSocket)));
+    if (sockets.size > 1)
+      throw new SpecError([{ path: `hypervisor.pools[${i}].cpus`, message: `spans ${sockets.size} sockets: Credit2 would make several runqueues, and load balancing between runqueues is not modelled yet; use pCPUs of one socket per pool` }]);
+  });
+}

@@ -1,0 +1,313 @@
+/**
+ * Xen's generic scheduling core (xen/common/sched/core.c, RELEASE-4.20.0),
+ * with a pluggable scheduler per cpupool.
+ *
+ * Modelled: vCPU run states and runstate time accounting (running, runnable,
+ * blocked, offline), the block flow (vcpu_block: set _VPF_blocked, raise
+ * SCHEDULE_SOFTIRQ locally), the wake flow (vcpu_wake: blocked -> runnable,
+ * then the scheduler's wake hook, which tickles pCPUs), SCHEDULE_SOFTIRQ
+ * processing (schedule(): the scheduler's do_schedule returns next and a
+ * time slice; the per-pCPU s_timer is armed with it; sched_switch_units sets
+ * state_entry_time and runstates; context_saved hook afterwards), and the
+ * cost of a vCPU context switch (the incoming vCPU starts executing guest
+ * code hv_vcpu_switch ns after the decision). A tickle of a remote pCPU lands
+ * after hv_ipi_latency. Guest IPIs (event channels / SGIs) land after
+ * hv_ipi_latency and wake a blocked target vCPU.
+ */
+import type { Simulator, TimerTarget } from "../engine/sim.js";
+import { C, type Board } from "../hw/board.js";
+import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
+import { IRQ_RESCHED } from "../kernel/linux.js";
+
+export const RS_RUNNING = 0;
+export const RS_RUNNABLE = 1;
+export const RS_BLOCKED = 2;
+export const RS_OFFLINE = 3;
+
+/** A virtual CPU (Xen sched_unit with sched-gran=cpu). */
+export class VCpu {
+  /** Per-scheduler private data (csched2_unit, ...). */
+  sdata: any = null;
+  /** Current processor (sched_unit_master). */
+  pcpu: number;
+  blocked = false;
+  isRunning = false;
+  stateEntryTime = 0;
+  runstate = RS_OFFLINE;
+  rsEntry = 0;
+  readonly rsTime = new Float64Array(4);
+  startTimer = -1;
+  wakeTimer = -1;
+  ipiTimer = -1;
+  // statistics
+  switchesIn = 0;
+  constructor(
+    readonly id: number,
+    readonly dom: Domain,
+    readonly idx: number,
+    readonly hard: number[],
+  ) {
+    this.pcpu = hard[0];
+  }
+  get name(): string {
+    return `${this.dom.name}.v${this.idx}`;
+  }
+}
+
+/** A domain: a guest kernel and its vCPUs. */
+export class Domain {
+  readonly vcpus: VCpu[] = [];
+  constructor(readonly id: number, readonly name: string, readonly pool: Pool, readonly weight: number, readonly kernel: LinuxKernel) {}
+}
+
+/** What the core asks of a scheduler. */
+export interface XenScheduler {
+  readonly name: string;
+  /** Adds a vCPU to the scheduler (domain creation). */
+  insert(v: VCpu, now: number): void;
+  /** The scheduler's wake hook. */
+  wake(v: VCpu, now: number): void;
+  /** do_schedule: decide next for pCPU `cpu`; write `dec.next` and `dec.time` (ns, -1 = none). */
+  doSchedule(cpu: number, prev: VCpu | null, now: number, dec: SchedDecision): void;
+  /** context_saved hook, after prev was switched out. */
+  contextSaved(v: VCpu, now: number): void;
+}
+
+/** Output of do_schedule. */
+export interface SchedDecision {
+  next: VCpu | null;
+  time: number;
+}
+
+/** A cpupool. */
+export class Pool {
+  sched!: XenScheduler;
+  constructor(readonly name: string, readonly cpus: number[]) {}
+}
+
+/** A physical CPU as Xen sees it (sched_resource). */
+export class PCpu {
+  curr: VCpu | null = null;
+  sTimer = -1;
+  softirqTimer = -1;
+  busySince = -1;
+  busyNs = 0;
+  switches = 0;
+  constructor(readonly idx: number, readonly pool: Pool) {}
+}
+
+const T_SOFTIRQ = 0;
+const T_STIMER = 1;
+const T_START = 2;
+const T_WAKE = 3;
+const T_IPI = 4;
+
+/** One row of the bounded hypervisor schedule trace. */
+export interface TraceSink {
+  onSwitch(pcpu: number, prev: VCpu | null, next: VCpu | null, now: number): void;
+}
+
+/** The Xen hypervisor model. */
+export class Xen implements TimerTarget {
+  readonly pcpus: PCpu[] = [];
+  readonly vcpus: VCpu[] = [];
+  readonly domains: Domain[] = [];
+  readonly pools: Pool[] = [];
+  trace: TraceSink | null = null;
+  private readonly dec: SchedDecision = { next: null, time: -1 };
+  private readonly switchCost: number;
+  private readonly ipiLatency: number;
+  private readonly wakeCost: number;
+
+  constructor(readonly sim: Simulator, readonly board: Board) {
+    this.switchCost = board.cost[C.hv_vcpu_switch];
+    this.ipiLatency = board.cost[C.hv_ipi_latency];
+    this.wakeCost = board.cost[C.hv_wake];
+  }
+
+  addPool(name: string, cpus: number[], sched: (pool: Pool) => XenScheduler): Pool {
+    const p = new Pool(name, cpus);
+    p.sched = sched(p);
+    this.pools.push(p);
+    for (const c of cpus) {
+      const pc = new PCpu(c, p);
+      pc.sTimer = this.sim.timer(this, T_STIMER, c);
+      pc.softirqTimer = this.sim.timer(this, T_SOFTIRQ, c);
+      this.pcpus[c] = pc;
+    }
+    return p;
+  }
+
+  /**
+   * Creates a domain whose vCPU i runs the kernel's CPU i. `pin[i]` is the
+   * hard affinity of vCPU i (default: every pCPU of the pool).
+   */
+  addDomain(name: string, pool: Pool, weight: number, kernel: LinuxKernel, pin: number[][] | undefined): Domain {
+    const d = new Domain(this.domains.length, name, pool, weight, kernel);
+    this.domains.push(d);
+    const n = kernel.cpus.length;
+    for (let i = 0; i < n; i++) {
+      const hard = pin ? (pin.length === 1 ? pin[0] : pin[i]).slice() : pool.cpus.slice();
+      const v = new VCpu(this.vcpus.length, d, i, hard);
+      if (!pin) v.pcpu = pool.cpus[v.id % pool.cpus.length];
+      v.startTimer = this.sim.timer(this, T_START, v.id);
+      v.wakeTimer = this.sim.timer(this, T_WAKE, v.id);
+      v.ipiTimer = this.sim.timer(this, T_IPI, v.id);
+      this.vcpus.push(v);
+      d.vcpus.push(v);
+    }
+    kernel.host = new XenGuestHost(this, d);
+    return d;
+  }
+
+  /** Boots every domain: all vCPUs become runnable at `now`. */
+  start(now: number): void {
+    for (const v of this.vcpus) v.dom.pool.sched.insert(v, now);
+    for (const v of this.vcpus) {
+      v.runstate = RS_BLOCKED;
+      v.rsEntry = now;
+      v.blocked = true;
+      this.vcpuWake(v, now);
+    }
+  }
+
+  onTimer(kind: number, arg: number, now: number): void {
+    switch (kind) {
+      case T_SOFTIRQ:
+      case T_STIMER:
+        this.schedule(arg, now);
+        return;
+      case T_START: {
+        const v = this.vcpus[arg];
+        if (v.isRunning) v.dom.kernel.resume(v.idx, now);
+        return;
+      }
+      case T_WAKE:
+        this.vcpuWake(this.vcpus[arg], now);
+        return;
+      case T_IPI: {
+        const v = this.vcpus[arg];
+        v.dom.kernel.raiseIrq(v.idx, IRQ_RESCHED, now);
+        return;
+      }
+    }
+  }
+
+  private runstateChange(v: VCpu, st: number, now: number): void {
+    v.rsTime[v.runstate] += now - v.rsEntry;
+    v.runstate = st;
+    v.rsEntry = now;
+  }
+
+  /** Xen steal clock of a vCPU: runnable + offline time. */
+  steal(v: VCpu, now: number): number {
+    let s = v.rsTime[RS_RUNNABLE] + v.rsTime[RS_OFFLINE];
+    if (v.runstate === RS_RUNNABLE || v.runstate === RS_OFFLINE) s += now - v.rsEntry;
+    return s;
+  }
+
+  /** Runstate time of a vCPU up to `now`. */
+  runstateTime(v: VCpu, st: number, now: number): number {
+    return v.rsTime[st] + (v.runstate === st ? now - v.rsEntry : 0);
+  }
+
+  /** Raises SCHEDULE_SOFTIRQ on pCPU `cpu`, landing after `delay` ns. */
+  raiseSoftirq(cpu: number, now: number, delay: number): void {
+    const pc = this.pcpus[cpu];
+    const t = now + delay;
+    const at = this.sim.expiry(pc.softirqTimer);
+    if (at >= 0 && at <= t) return;
+    this.sim.arm(pc.softirqTimer, t);
+  }
+
+  /** Tickle from a scheduler: remote pCPUs are reached by an IPI. */
+  tickle(cpu: number, now: number): void {
+    this.raiseSoftirq(cpu, now, this.ipiLatency);
+  }
+
+  /** vcpu_block(): the guest halted vCPU v. */
+  vcpuBlock(v: VCpu, now: number): void {
+    v.blocked = true;
+    this.raiseSoftirq(v.pcpu, now, 0);
+  }
+
+  /** An event for blocked vCPU v arrives: vcpu_unblock after the wake path cost. */
+  vcpuKick(v: VCpu, now: number): void {
+    if (!v.blocked) return;
+    // still current on its pCPU (schedule() has not run yet): vcpu_block's
+    // re-check of pending events un-blocks it at once
+    if (v.isRunning) { this.vcpuWake(v, now); return; }
+    if (this.wakeCost > 0) {
+      if (!this.sim.isArmed(v.wakeTimer)) this.sim.arm(v.wakeTimer, now + this.wakeCost);
+    } else this.vcpuWake(v, now);
+  }
+
+  /** vcpu_wake(). */
+  vcpuWake(v: VCpu, now: number): void {
+    if (!v.blocked) return;
+    v.blocked = false;
+    if (v.runstate >= RS_BLOCKED) this.runstateChange(v, RS_RUNNABLE, now);
+    v.dom.pool.sched.wake(v, now);
+  }
+
+  /** schedule() on pCPU `cpu` (SCHEDULE_SOFTIRQ or s_timer). */
+  schedule(cpu: number, now: number): void {
+    const pc = this.pcpus[cpu];
+    this.sim.cancel(pc.sTimer);
+    this.sim.cancel(pc.softirqTimer);
+    const prev = pc.curr;
+    const dec = this.dec;
+    pc.pool.sched.doSchedule(cpu, prev, now, dec);
+    const next = dec.next;
+    if (dec.time >= 0) this.sim.arm(pc.sTimer, now + dec.time);
+    if (next === prev) return;
+    pc.switches++;
+    if (prev !== null) {
+      prev.isRunning = false;
+      this.runstateChange(prev, prev.blocked ? RS_BLOCKED : RS_RUNNABLE, now);
+      this.sim.cancel(prev.startTimer);
+      prev.dom.kernel.suspend(prev.idx, now);
+      pc.busyNs += now - pc.busySince;
+      pc.busySince = -1;
+    }
+    pc.curr = next;
+    if (next !== null) {
+      next.isRunning = true;
+      next.stateEntryTime = now;
+      next.pcpu = cpu;
+      next.switchesIn++;
+      this.runstateChange(next, RS_RUNNING, now);
+      pc.busySince = now;
+      if (this.switchCost > 0) this.sim.arm(next.startTimer, now + this.switchCost);
+      else next.dom.kernel.resume(next.idx, now);
+    }
+    if (this.trace) this.trace.onSwitch(cpu, prev, next, now);
+    if (prev !== null) pc.pool.sched.contextSaved(prev, now);
+  }
+
+  /** Busy (non-idle) time of a pCPU up to now. */
+  busyNs(cpu: number, now: number): number {
+    const pc = this.pcpus[cpu];
+    return pc.busyNs + (pc.busySince >= 0 ? now - pc.busySince : 0);
+  }
+}
+
+/** The CpuHost a Xen guest kernel sees. */
+class XenGuestHost implements CpuHost {
+  constructor(private readonly xen: Xen, private readonly dom: Domain) {}
+  halt(cpu: number, now: number): void {
+    this.xen.vcpuBlock(this.dom.vcpus[cpu], now);
+  }
+  kick(cpu: number, now: number): void {
+    this.xen.vcpuKick(this.dom.vcpus[cpu], now);
+  }
+  sendIpi(_from: number, to: number, now: number): void {
+    const v = this.dom.vcpus[to];
+    const sim = this.xen.sim;
+    const lat = this.xen.board.cost[C.hv_ipi_latency];
+    if (!sim.isArmed(v.ipiTimer)) sim.arm(v.ipiTimer, now + lat);
+  }
+  steal(cpu: number, now: number): number {
+    return this.xen.steal(this.dom.vcpus[cpu], now);
+  }
+}

@@ -3,6 +3,8 @@
 // nbconvert's exit code does not catch:
 //   - stderr streams mentioning `UncaughtException` or `UnhandledPromiseRejection` (tslab prints
 //     these in a *later* cell when a timer or an un-awaited promise throws after its cell ended);
+//   - a cell whose value printed as a rejected promise (`Promise { <rejected> ... }` on stdout:
+//     a forgotten `await`; tslab neither fails the cell nor reports an unhandled rejection);
 //   - `error` outputs (output_type "error", i.e. an execute reply with status "error");
 //   - notebooks that cannot be parsed.
 // Other stderr output is reported as a warning only.
@@ -15,6 +17,7 @@ import { readFileSync } from "node:fs";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 const FATAL_STDERR = /UncaughtException|UnhandledPromiseRejection/;
+const REJECTED_PROMISE = /Promise \{\s*<rejected>/;
 
 function text(x) {
   return Array.isArray(x) ? x.join("") : typeof x === "string" ? x : "";
@@ -73,6 +76,8 @@ for (const file of args) {
       if (out.data && PLOTLY_MIME in out.data) figures++;
       if (out.output_type === "error") {
         problems.push(`${where}: error output ${out.ename ?? ""}: ${excerpt(String(out.evalue ?? ""))}`);
+      } else if (out.output_type === "stream" && out.name === "stdout" && REJECTED_PROMISE.test(text(out.text))) {
+        problems.push(`${where}: the cell's value is a rejected promise (missing await?):\n${excerpt(text(out.text))}`);
       } else if (out.output_type === "stream" && out.name === "stderr") {
         const s = text(out.text);
         if (FATAL_STDERR.test(s)) {

@@ -13,3 +13,4 @@ export { simulate, type SimulateOptions } from "./simulate.js";
 export { SimResult } from "./results/result.js";
 export { boardPresets, resolveBoard, COST_NAMES, type BoardPreset, type Board } from "./hw/board.js";
 export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";
+export { experiments, takakura, type Experiment } from "./experiments/index.js";

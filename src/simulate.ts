@@ -168,7 +168,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
       domain: c1.map((x) => x.guest), loops: c1.map((x) => x.w.loops), duration_s: c1.map(() => durS),
       loops_per_s: c1.map((x) => x.w.loops / durS),
       fast_handoffs: c1.map((x) => x.w.fast), slow_handoffs: c1.map((x) => x.w.slow), other_handoffs: c1.map((x) => x.w.other),
-      fast_share: c1.map((x) => { const n = x.w.fast + x.w.slow + x.w.other; return n ? x.w.fast / n : 0; }),
+      // share of loops whose hand-off was a wake-up preemption on write (fast pattern)
+      fast_share: c1.map((x) => (x.w.loops ? Math.min(1, x.w.fast / x.w.loops) : 0)),
     };
     const w = c1[0];
     if (w.w.sT.n > 0) {

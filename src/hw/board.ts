@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CostName } from "../spec/types.js";
 
@@ -28,8 +29,17 @@ export interface BoardPreset {
   costs_ns: Record<CostName, Sourced<number>>;
 }
 
-/** Directory of the data/ presets shipped with the package. */
-export const DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
+/** Directory of the data/ presets shipped with the package (the nearest `data/boards` above this module). */
+export const DATA_DIR = findDataDir();
+
+function findDataDir(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, "data", "boards"))) return join(d, "data") + "/";
+    d = dirname(d);
+  }
+  throw new Error("hvsim: cannot find the data/ presets directory above " + fileURLToPath(import.meta.url));
+}
 
 let cache: Map<string, BoardPreset> | null = null;
 

@@ -34,11 +34,12 @@ const cpuList = z.array(int(0, 4095, "a CPU id"), { message: "must be a list of 
 
 const credit2 = z.strictObject({
   name: z.literal("credit2"),
-  ratelimit_us: z.union([
-    z.literal("off"),
-    int(100, 500000,
-      "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MIN..MAX as `xl sched-credit2 -s -r` takes it; use \"off\" to disable rate limiting (xl's -r 0)"),
-  ]).optional(),
+  ratelimit_us: z.custom<number | "off">(() => true).superRefine((v, ctx) => {
+    if (v === "off") return;
+    const r = int(100, 500000,
+      "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MIN..MAX as `xl sched-credit2 -s -r` takes it; use \"off\" to disable rate limiting (xl's -r 0)").safeParse(v);
+    if (!r.success) ctx.addIssue({ code: "custom", message: r.error.issues[0].message });
+  }).optional(),
 });
 
 const KNOWN_SCHEDULERS = ["credit2"];

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * hvsim command line.
+ *
+ *   hvsim list                                   experiments and board presets
+ *   hvsim reproduce <experiment> [--json] [--quick]
+ *   hvsim run FILE.json [--seed N] [--horizon S] [--json]
+ *
+ * `--json` prints exactly one JSON document on stdout:
+ * `{"experiment": id, "tables": {name: [row objects]}}` (reproduce) or
+ * `{"spec": file, "seed": n, "tables": {...}}` (run). Progress goes to stderr.
+ */
+import { readFileSync } from "node:fs";
+import type * as aq from "arquero";
+import { experiments } from "./experiments/index.js";
+import { boardPresets } from "./hw/board.js";
+import { simulate } from "./simulate.js";
+import { SpecError } from "./spec/validate.js";
+
+function usage(code: number): never {
+  const u = `usage:
+  hvsim list
+  hvsim reproduce <experiment> [--json] [--quick]
+  hvsim run FILE.json [--seed N] [--horizon SECONDS] [--json]`;
+  (code ? process.stderr : process.stdout).write(u + "\n");
+  process.exit(code);
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`hvsim: ${msg}\n`);
+  process.exit(2);
+}
+
+function tablesToJson(tables: Record<string, aq.ColumnTable>): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const [k, t] of Object.entries(tables)) out[k] = t.objects();
+  return out;
+}
+
+function printTables(tables: Record<string, aq.ColumnTable>): void {
+  for (const [k, t] of Object.entries(tables)) {
+    process.stdout.write(`\n## ${k}\n\n${t.toMarkdown({ limit: 40 })}\n`);
+  }
+}
+
+function main(argv: string[]): void {
+  const [cmd, ...rest] = argv;
+  const flags = new Set(rest.filter((a) => a.startsWith("--") && !a.includes("=")));
+  const opt = (name: string): string | undefined => {
+    const i = rest.indexOf(name);
+    if (i >= 0) return rest[i + 1];
+    const eq = rest.find((a) => a.startsWith(name + "="));
+    return eq?.slice(name.length + 1);
+  };
+  const positional = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--seed", "--horizon"].includes(rest[i - 1])));
+  const json = flags.has("--json");
+  switch (cmd) {
+    case "list": {
+      if (json) {
+        process.stdout.write(JSON.stringify({
+          experiments: experiments.map((e) => ({ id: e.id, title: e.title, source: e.source, notebook: e.notebook })),
+          boards: [...boardPresets().values()].map((b) => ({ id: b.id, name: b.name, cpus: b.cpus })),
+        }) + "\n");
+        return;
+      }
+      process.stdout.write("experiments:\n");
+      for (const e of experiments) process.stdout.write(`  ${e.id.padEnd(22)} ${e.title}\n${" ".repeat(25)}${e.source}\n`);
+      process.stdout.write("boards:\n");
+      for (const b of boardPresets().values()) process.stdout.write(`  ${b.id.padEnd(22)} ${b.name}\n`);
+      return;
+    }
+    case "reproduce": {
+      const id = positional[0];
+      if (!id) usage(2);
+      const e = experiments.find((x) => x.id === id);
+      if (!e) fail(`unknown experiment ${JSON.stringify(id)}; known: ${experiments.map((x) => x.id).join(", ")}`);
+      const t0 = Date.now();
+      const tables = e.reproduce({
+        quick: flags.has("--quick"),
+        onProgress: (m) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`),
+      });
+      if (json) process.stdout.write(JSON.stringify({ experiment: e.id, tables: tablesToJson(tables) }) + "\n");
+      else { process.stdout.write(`# ${e.id}: ${e.title}\n`); printTables(tables); }
+      return;
+    }
+    case "run": {
+      const file = positional[0];
+      if (!file) usage(2);
+      let spec: any;
+      try { spec = JSON.parse(readFileSync(file, "utf8")); } catch (err) { fail(`cannot read ${file}: ${(err as Error).message}`); }
+      const h = opt("--horizon");
+      if (h !== undefined) spec.horizon_s = Number(h);
+      const seed = Number(opt("--seed") ?? 1);
+      if (!Number.isInteger(seed)) fail(`--seed must be an integer; got ${opt("--seed")}`);
+      const r = simulate(spec, { seed, onProgress: (f) => process.stderr.write(`\r${(f * 100).toFixed(0)}% simulated`) });
+      process.stderr.write("\n");
+      const tables: Record<string, aq.ColumnTable> = {};
+      for (const n of r.tableNames) tables[n] = r.table(n);
+      if (json) process.stdout.write(JSON.stringify({ spec: file, seed, tables: tablesToJson(tables) }) + "\n");
+      else printTables(tables);
+      return;
+    }
+    case "-h":
+    case "--help":
+    case "help":
+      usage(0);
+    default:
+      usage(2);
+  }
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof SpecError) fail(err.message);
+  throw err;
+}

@@ -1,0 +1,23 @@
+/** Registry of paper reproductions: id -> title, source and a `reproduce` function. */
+import type * as aq from "arquero";
+import * as takakura from "./takakura-context1.js";
+
+export interface Experiment {
+  id: string;
+  title: string;
+  source: string;
+  notebook: string;
+  reproduce(o: { quick?: boolean; onProgress?: (msg: string) => void }): Record<string, aq.ColumnTable>;
+}
+
+export const experiments: Experiment[] = [
+  {
+    id: "takakura-context1",
+    title: "Xen Credit2 ratelimit x Linux CFS x UnixBench Context1 (R-Car S4)",
+    source: "Takakura et al., 'Understanding Your Hypervisor: Why Open Source Matters' (seed 000)",
+    notebook: "notebooks/01-credit2-ratelimit-context1.ipynb",
+    reproduce: takakura.reproduce,
+  },
+];
+
+export { takakura };

@@ -1,0 +1,217 @@
+/**
+ * Experiment `takakura-context1`: Takakura et al., "Understanding Your
+ * Hypervisor" (seed 000). UnixBench Context1 in a Linux 5.10 guest on Xen 4.20
+ * Credit2 (R-Car S4), against Credit2's ratelimit.
+ *
+ * This module only builds configurations and analyses results; every effect
+ * comes from the models. Assumptions where the talk is silent (each is a
+ * parameter of `setup()`):
+ * - the guest has 4 vCPUs (the talk's 3 ms wake-up granularity and 18 ms
+ *   latency mean the kernel scales its tunables by 1 + ilog2(4) = 3);
+ * - the guest's vCPU i is pinned to pCPU i; both Context1 processes are pinned
+ *   to guest CPU 0 (taskset), so they share one runqueue, as the talk's
+ *   vruntime comparisons between them require;
+ * - the competing domain is one vCPU running a CPU hog, pinned to pCPU 0, with
+ *   the default weight (256) like the guest; Dom0 is idle on other pCPUs and
+ *   not modelled;
+ * - CONFIG_HZ=250 (the Kconfig default), PREEMPT_NONE, PARAVIRT_TIME_ACCOUNTING
+ *   off (the Kconfig default, and the talk's stated configuration);
+ * - one run = 10 measured seconds (UnixBench's Context1 duration) after a
+ *   warm-up of 1 s plus a seed-dependent offset of up to 0.3 s, so that the
+ *   measurement starts at an arbitrary phase of the hypervisor's schedule;
+ *   repeated over seeds (which also drive cost jitter and the guest's boot
+ *   phase).
+ */
+import { readFileSync } from "node:fs";
+import * as aq from "arquero";
+import seedrandom from "seedrandom";
+import { DATA_DIR } from "../hw/board.js";
+import { board, context1, cpuHog, credit2, guest, linux, system, xen } from "../spec/builders.js";
+import type { SimSpec } from "../spec/types.js";
+import { simulate } from "../simulate.js";
+import type { SimResult } from "../results/result.js";
+
+/** Published values (data/reference/takakura-context1.json). */
+export function reference(): any {
+  return JSON.parse(readFileSync(DATA_DIR + "reference/takakura-context1.json", "utf8"));
+}
+
+/** Options of the Context1-under-Credit2 setup. */
+export interface SetupOptions {
+  /** Credit2 sched_ratelimit_us, in ms. */
+  ratelimitMs: number;
+  /** CONFIG_PARAVIRT_TIME_ACCOUNTING in the guest. Default false. */
+  paravirtTimeAccounting?: boolean;
+  /** Measured seconds (UnixBench's Context1 duration). Default 10. */
+  horizonS?: number;
+  /** Seconds run before measuring starts (the benchmark starts at an arbitrary phase of Xen's schedule). Default 1. */
+  warmupS?: number;
+  /** Guest vCPUs. Default 4. */
+  guestVcpus?: number;
+  /** vruntime-gap sampling interval, µs. Default 1000. */
+  sampleUs?: number;
+  /** Guest CONFIG_HZ. Default 250. */
+  hz?: number;
+  /** Bounded hypervisor trace rows. Default 0. */
+  traceMax?: number;
+}
+
+/** The spec of one run. */
+export function setup(o: SetupOptions): SimSpec {
+  const n = o.guestVcpus ?? 4;
+  const s = system()
+    .board(board("rcar-s4"))
+    .hypervisor(xen().pool("Pool-0", [0, 1, 2, 3, 4, 5, 6, 7], credit2().ratelimit(Math.round(o.ratelimitMs * 1000))))
+    .guest(guest("domU").vcpus(n).pin(Array.from({ length: n }, (_, i) => [i]))
+      .kernel(linux("5.10").hz(o.hz ?? 250).paravirtTimeAccounting(o.paravirtTimeAccounting ?? false))
+      .workload(context1().cpus([0]).sampleEvery(o.sampleUs ?? 1000)))
+    .guest(guest("hog").vcpus(1).pin([[0]]).workload(cpuHog()))
+    .warmup(o.warmupS ?? 1)
+    .horizon((o.warmupS ?? 1) + (o.horizonS ?? 10));
+  if (o.traceMax) s.trace(o.traceMax);
+  return s.build();
+}
+
+/** The ratelimits of the sweep, ms. */
+export const RATELIMITS_MS = [1, 2, 5, 10, 15, 20, 30, 50, 80, 128];
+
+/**
+ * Δ shrink rate (µs of vruntime gap per ms of Context1 run time) while the
+ * fast pattern holds: the median slope of |Δ| over sampling intervals in which
+ * the vCPU ran throughout, |Δ| stayed above the wake-up granularity and no
+ * steal-time jump happened.
+ */
+export function shrinkRate(r: SimResult, granMs = 3): number {
+  if (!r.tableNames.includes("context1_gap")) return NaN;
+  const t = r.table("context1_gap");
+  const gap = t.array("gap_ms") as number[];
+  const ex = t.array("pair_exec_ms") as number[];
+  const tm = t.array("t_ms") as number[];
+  const slopes: number[] = [];
+  for (let i = 1; i < gap.length; i++) {
+    const dt = tm[i] - tm[i - 1];
+    const dx = ex[i] - ex[i - 1];
+    if (dx < 0.9 * dt) continue; // the vCPU did not run throughout
+    const a = Math.abs(gap[i - 1]), b = Math.abs(gap[i]);
+    if (a <= granMs || b <= granMs || Math.sign(gap[i]) !== Math.sign(gap[i - 1])) continue;
+    if (Math.abs(b - a) > 0.5 * dx) continue; // a jump, not a drift
+    slopes.push(((a - b) / dx) * 1000);
+  }
+  if (!slopes.length) return NaN;
+  slopes.sort((x, y) => x - y);
+  return slopes[Math.floor(slopes.length / 2)];
+}
+
+/** Warm-up of a run: 1 s plus a seed-dependent phase offset in [0, 0.3) s. */
+export function warmupFor(seed: number): number {
+  return 1 + Math.round(seedrandom.alea(`takakura-context1/start/${seed}`)() * 300) / 1000;
+}
+
+/** One row per run of a sweep. */
+export interface RunRow {
+  ratelimit_ms: number;
+  paravirt_time_accounting: boolean;
+  seed: number;
+  loops_per_s: number;
+  fast_share: number;
+  shrink_us_per_ms: number;
+  hv_switches_per_s: number;
+}
+
+/** Options of {@link sweep}. */
+export interface SweepOptions {
+  ratelimitsMs?: number[];
+  seeds?: number[];
+  horizonS?: number;
+  paravirtTimeAccounting?: boolean;
+  /** Called after each run with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Runs the ratelimit sweep; returns one row per (ratelimit, seed). */
+export function sweep(o: SweepOptions = {}): RunRow[] {
+  const rls = o.ratelimitsMs ?? RATELIMITS_MS;
+  const seeds = o.seeds ?? [1, 2, 3, 4, 5];
+  const rows: RunRow[] = [];
+  const total = rls.length * seeds.length;
+  for (const rl of rls) {
+    for (const seed of seeds) {
+      const spec = setup({ ratelimitMs: rl, paravirtTimeAccounting: o.paravirtTimeAccounting, horizonS: o.horizonS, warmupS: warmupFor(seed) });
+      const r = simulate(spec, { seed });
+      const c = r.rows("context1")[0] as any;
+      const v = r.rows("vcpus").find((x: any) => x.domain === "domU" && x.vcpu === 0) as any;
+      rows.push({
+        ratelimit_ms: rl,
+        paravirt_time_accounting: o.paravirtTimeAccounting ?? false,
+        seed,
+        loops_per_s: c.loops_per_s,
+        fast_share: c.fast_share,
+        shrink_us_per_ms: shrinkRate(r),
+        hv_switches_per_s: v.switches_in / spec.horizon_s,
+      });
+      o.onProgress?.(rows.length, total);
+    }
+  }
+  return rows;
+}
+
+/** Mean and sample standard deviation per ratelimit. */
+export function summarise(rows: RunRow[]): aq.ColumnTable {
+  return aq.from(rows)
+    .groupby("ratelimit_ms", "paravirt_time_accounting")
+    .rollup({
+      loops_per_s_mean: aq.op.mean("loops_per_s"),
+      loops_per_s_sd: aq.op.stdev("loops_per_s"),
+      fast_share: aq.op.mean("fast_share"),
+      shrink_us_per_ms: aq.op.median("shrink_us_per_ms"),
+      hv_switches_per_s: aq.op.mean("hv_switches_per_s"),
+      seeds: aq.op.count(),
+    })
+    .orderby("ratelimit_ms");
+}
+
+/** The ratelimit with the highest mean score. */
+export function bestRatelimit(summary: aq.ColumnTable): number {
+  const rl = summary.array("ratelimit_ms") as number[];
+  const m = summary.array("loops_per_s_mean") as number[];
+  let best = 0;
+  for (let i = 1; i < m.length; i++) if (m[i] > m[best]) best = i;
+  return rl[best];
+}
+
+/** Options of {@link reproduce}. */
+export interface ReproduceOptions {
+  /** Short runs (2 s) for CI and smoke tests. */
+  quick?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+/**
+ * Everything the notebook and `hvsim reproduce takakura-context1` report:
+ * `sweep` (PARAVIRT_TIME_ACCOUNTING off), `sweep_pvta` (on), `runs`,
+ * `shrink` (simulated vs published Δ shrink rate) and `best`.
+ */
+export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTable> {
+  const horizonS = o.quick ? 2 : 10;
+  const seeds = [1, 2, 3, 4, 5];
+  const prog = (label: string) => (d: number, n: number) => o.onProgress?.(`${label}: run ${d}/${n}`);
+  const off = sweep({ seeds, horizonS, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=n)") });
+  const on = sweep({ seeds, horizonS, paravirtTimeAccounting: true, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=y)") });
+  const sOff = summarise(off);
+  const sOn = summarise(on);
+  const best = bestRatelimit(sOff);
+  const ref = reference();
+  const allShrink = off.map((r) => r.shrink_us_per_ms).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const shrink = aq.table({
+    quantity: ["Δ shrink rate in the fast pattern (µs per ms of run time)", "time to drain 6 ms of Δ (ms)"],
+    simulated: [allShrink[Math.floor(allShrink.length / 2)], 6000 / allShrink[Math.floor(allShrink.length / 2)]],
+    published: [ref.published.delta_shrink_us_per_ms.value, ref.published.delta_drain_ms.value],
+  });
+  return {
+    sweep: sOff.select(aq.not("paravirt_time_accounting")),
+    sweep_pvta: sOn.select(aq.not("paravirt_time_accounting")),
+    runs: aq.from([...off, ...on]),
+    shrink,
+    best: aq.table({ quantity: ["best ratelimit (ms)"], simulated: [best], published: ["withheld (validation case)"] }),
+  };
+}

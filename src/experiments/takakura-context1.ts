@@ -215,3 +215,27 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
     best: aq.table({ quantity: ["best ratelimit (ms)"], simulated: [best], published: ["withheld (validation case)"] }),
   };
 }
+
+/**
+ * Short runs at a few ratelimits for the time-series figures: the vruntime
+ * gap Δ (ms) over time, the hand-off counts, and the hypervisor trace.
+ */
+export function detail(ratelimitsMs: number[], o: { seed?: number; horizonS?: number; sampleUs?: number; traceMax?: number } = {}): {
+  gap: aq.ColumnTable; patterns: aq.ColumnTable; results: SimResult[];
+} {
+  const gaps: aq.ColumnTable[] = [];
+  const pat: Record<string, unknown>[] = [];
+  const results: SimResult[] = [];
+  for (const rl of ratelimitsMs) {
+    const spec = setup({ ratelimitMs: rl, horizonS: o.horizonS ?? 2, warmupS: 0, sampleUs: o.sampleUs ?? 500, traceMax: o.traceMax ?? 20000 });
+    const r = simulate(spec, { seed: o.seed ?? 1 });
+    results.push(r);
+    gaps.push(r.table("context1_gap").select("t_ms", "gap_ms").derive({ ratelimit: aq.escape(() => `-r ${rl} ms`) }));
+    const c = r.rows("context1")[0] as any;
+    pat.push({
+      ratelimit_ms: rl, loops: c.loops, fast_handoffs: c.fast_handoffs, slow_handoffs: c.slow_handoffs,
+      other_handoffs: c.other_handoffs, fast_share: c.fast_share, shrink_us_per_ms: shrinkRate(r),
+    });
+  }
+  return { gap: gaps.reduce((a, b) => a.concat(b)), patterns: aq.from(pat), results };
+}

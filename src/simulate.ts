@@ -5,10 +5,10 @@
 import { MS, SEC, Simulator } from "./engine/sim.js";
 import { resolveBoard, type Board } from "./hw/board.js";
 import { LinuxKernel, type CpuHost } from "./kernel/linux.js";
-import { Credit2, DEFAULT_RATELIMIT_US } from "./sched/xen/credit2.js";
+import { createScheduler } from "./sched/xen/index.js";
 import { SpecError, validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
-import { RS_BLOCKED, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
+import { RS_BLOCKED, RS_OFFLINE, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
 import { Context1 } from "./workloads/context1.js";
 import { CpuHog } from "./workloads/hog.js";
 import { SimResult, type Columns } from "./results/result.js";
@@ -83,15 +83,12 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     xen = x;
     const pools = new Map<string, ReturnType<Xen["addPool"]>>();
     for (const ps of hv.pools) {
-      const rl = ps.scheduler.ratelimit_us;
-      const pool = x.addPool(ps.name, ps.cpus, (p) => new Credit2(x, p, {
-        ratelimitUs: rl === "off" ? 0 : rl ?? DEFAULT_RATELIMIT_US,
-      }, board.threadsPerCore, board.sockets, board.cpus));
+      const pool = x.addPool(ps.name, ps.cpus, (p) => createScheduler(x, p, ps.scheduler, board, spec));
       pools.set(ps.name, pool);
     }
     spec.guests.forEach((g, i) => {
       const pool = pools.get(g.pool ?? hv.pools[0].name)!;
-      x.addDomain(g.name, pool, g.weight ?? 256, kernels[i], g.pin);
+      x.addDomain(g, pool, kernels[i]);
     });
     if (traceMax > 0) {
       x.trace = {
@@ -141,7 +138,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     tables.vcpus = {
       domain: vc.map((v) => v.dom.name), vcpu: vc.map((v) => v.idx), pool: vc.map((v) => v.dom.pool.name),
       running_ms: vc.map((v) => rs(v, RS_RUNNING)), runnable_ms: vc.map((v) => rs(v, RS_RUNNABLE)),
-      blocked_ms: vc.map((v) => rs(v, RS_BLOCKED)), switches_in: vc.map((v) => v.switchesIn),
+      blocked_ms: vc.map((v) => rs(v, RS_BLOCKED)), offline_ms: vc.map((v) => rs(v, RS_OFFLINE)),
+      switches_in: vc.map((v) => v.switchesIn),
     };
     const pc = x.pcpus.filter((p) => p !== undefined);
     tables.pcpus = {

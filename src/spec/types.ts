@@ -36,9 +36,60 @@ export interface Credit2Spec {
   name: "credit2";
   /** sched_ratelimit_us: 100..500000, or "off" (xl's `-r 0`). Default 1000. */
   ratelimit_us?: number | "off";
+  /** credit2_runqueue: how pCPUs are grouped into runqueues. Default "socket". */
+  runqueue?: "cpu" | "core" | "socket" | "node" | "all";
 }
 
-export type XenSchedulerSpec = Credit2Spec;
+/** Xen Credit (credit1) parameters (xl sched-credit -s semantics). */
+export interface CreditSpec {
+  name: "credit";
+  /** sched_credit_tslice_ms: 1..1000, default 30. */
+  tslice_ms?: number;
+  /** sched_ratelimit_us: 100..500000 and <= tslice, or "off". Default 1000. */
+  ratelimit_us?: number | "off";
+  /** vcpu_migration_delay in µs: 0..100000, default 0. */
+  migration_delay_us?: number;
+}
+
+/** Xen RTDS (global EDF); per-vCPU parameters are on the guest (`rtds`). */
+export interface RtdsSpec {
+  name: "rtds";
+}
+
+/** One minor frame of an ARINC653 schedule. */
+export interface Arinc653Frame {
+  /** Guest name. */
+  guest: string;
+  /** vCPU index in that guest. Default 0. */
+  vcpu?: number;
+  /** Length of the minor frame, ms. */
+  runtime_ms: number;
+}
+
+/** Xen ARINC653: a static cyclic table on a single-pCPU pool. */
+export interface Arinc653Spec {
+  name: "arinc653";
+  /** Major frame, ms (>= sum of the frames' runtimes; the rest is idle). */
+  major_frame_ms: number;
+  frames: Arinc653Frame[];
+}
+
+/** Xen Null scheduler: static 1:1 vCPU-to-pCPU assignment. */
+export interface NullSpec {
+  name: "null";
+}
+
+export type XenSchedulerSpec = Credit2Spec | CreditSpec | RtdsSpec | Arinc653Spec | NullSpec;
+
+/** RTDS reservation of a vCPU (xl sched-rtds -p -b -e). */
+export interface RtdsParams {
+  /** Period, µs (>= 10). Default 10000. */
+  period_us?: number;
+  /** Budget, µs (10..period). Default 4000. */
+  budget_us?: number;
+  /** Extratime (may run beyond its budget when nothing else wants the pCPU). Default true. */
+  extratime?: boolean;
+}
 
 /** A cpupool: a set of pCPUs with its own scheduler instance. */
 export interface PoolSpec {
@@ -79,6 +130,46 @@ export interface KernelSpec {
   sched_wakeup_granularity_ns?: number;
   /** GENTLE_FAIR_SLEEPERS scheduler feature. Default true. */
   gentle_fair_sleepers?: boolean;
+  /** sched_rt_runtime_us: RT throttling budget per period, or "off" (-1). Default 950000. */
+  rt_runtime_us?: number | "off";
+  /** sched_rt_period_us. Default 1000000. */
+  rt_period_us?: number;
+  /** sched_rr_timeslice_ms. Default 100. */
+  rr_timeslice_ms?: number;
+}
+
+/** Distribution of a job's execution time. */
+export type ExecTimeSpec =
+  | { dist: "fixed"; us: number }
+  | { dist: "uniform"; min_us: number; max_us: number }
+  | { dist: "normal"; mean_us: number; sd_us: number; min_us?: number; max_us?: number }
+  | { dist: "exponential"; mean_us: number; max_us?: number };
+
+/**
+ * A periodic real-time task: a job is released every `period_us` (first at
+ * `offset_us`), needs an execution time, and should finish within
+ * `deadline_us` of its release.
+ */
+export interface PeriodicSpec {
+  kind: "periodic";
+  name: string;
+  period_us: number;
+  /** Execution time per job: a fixed number of µs or a distribution. */
+  exec: number | ExecTimeSpec;
+  /** Relative deadline, µs. Default: the period. */
+  deadline_us?: number;
+  /** First release, µs. Default 0. */
+  offset_us?: number;
+  /** Scheduling policy. Default "fifo". */
+  policy?: "other" | "fifo" | "rr" | "deadline";
+  /** SCHED_FIFO/RR priority 1..99. */
+  priority?: number;
+  /** SCHED_OTHER nice. */
+  nice?: number;
+  /** SCHED_DEADLINE runtime, µs (default: the worst-case execution time). */
+  dl_runtime_us?: number;
+  /** Allowed CPUs. Default: all. */
+  cpus?: number[];
 }
 
 /** UnixBench Context1: two processes ping-ponging a counter through two pipes. */
@@ -100,7 +191,7 @@ export interface CpuHogSpec {
   nice?: number;
 }
 
-export type WorkloadSpec = Context1Spec | CpuHogSpec;
+export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec;
 
 /** A guest domain (or, natively, the one OS). */
 export interface GuestSpec {
@@ -113,6 +204,10 @@ export interface GuestSpec {
   pin?: number[][];
   /** Scheduler weight (credit, credit2): 1..65535, default 256. */
   weight?: number;
+  /** Cap (credit, credit2), percent of one pCPU: 0 = none, up to 100 x vcpus. Default 0. */
+  cap?: number;
+  /** RTDS reservation: one for every vCPU, or one per vCPU. */
+  rtds?: RtdsParams | RtdsParams[];
   kernel?: KernelSpec;
   workloads: WorkloadSpec[];
 }
@@ -121,6 +216,8 @@ export interface GuestSpec {
 export interface RecordSpec {
   /** Keep a bounded schedule trace of hypervisor switches (max rows). Default 0 (off). */
   trace_max?: number;
+  /** Keep per-job rows of periodic tasks (max rows; statistics are kept regardless). Default 0. */
+  jobs_max?: number;
 }
 
 /** The whole simulation. */

@@ -32,29 +32,56 @@ const num = (lo: number, hi: number, what: string) =>
 
 const cpuList = z.array(int(0, 4095, "a CPU id"), { message: "must be a list of CPU ids" });
 
-const credit2 = z.strictObject({
-  name: z.literal("credit2"),
-  ratelimit_us: z.custom<number | "off">(() => true).superRefine((v, ctx) => {
-    if (v === "off") return;
-    const r = int(100, 500000,
-      "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MIN..MAX as `xl sched-credit2 -s -r` takes it; use \"off\" to disable rate limiting (xl's -r 0)").safeParse(v);
-    if (!r.success) ctx.addIssue({ code: "custom", message: r.error.issues[0].message });
-  }).optional(),
+/** A number that may also be the string "off". */
+const orOff = (inner: z.ZodType, what: string) => z.custom<number | "off">(() => true).superRefine((v, ctx) => {
+  if (v === "off") return;
+  const r = inner.safeParse(v);
+  if (!r.success) ctx.addIssue({ code: "custom", message: r.error.issues[0].message + (what ? `; or "off" (${what})` : "") });
 });
 
-const KNOWN_SCHEDULERS = ["credit2"];
-const scheduler = z.custom<unknown>((v) => typeof v === "object" && v !== null).superRefine((v, ctx) => {
+const RATELIMIT_WHAT = "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MIN..MAX as `xl sched-credit* -s -r` takes it";
+const ratelimit = orOff(int(100, 500000, RATELIMIT_WHAT), "xl's -r 0 disables rate limiting");
+
+const credit2 = z.strictObject({
+  name: z.literal("credit2"),
+  ratelimit_us: ratelimit.optional(),
+  runqueue: z.enum(["cpu", "core", "socket", "node", "all"], { message: 'credit2_runqueue must be "cpu", "core", "socket", "node" or "all"' }).optional(),
+});
+const credit = z.strictObject({
+  name: z.literal("credit"),
+  tslice_ms: int(1, 1000, "sched_credit_tslice_ms (xl sched-credit -s -t)").optional(),
+  ratelimit_us: ratelimit.optional(),
+  migration_delay_us: int(0, 100000, "vcpu_migration_delay, µs (xl sched-credit -s -m)").optional(),
+});
+const rtds = z.strictObject({ name: z.literal("rtds") });
+const arinc653 = z.strictObject({
+  name: z.literal("arinc653"),
+  major_frame_ms: num(0.001, 1e6, "major frame, ms"),
+  frames: z.array(z.strictObject({
+    guest: z.string(),
+    vcpu: int(0, 63, "vCPU index").optional(),
+    runtime_ms: num(0.001, 1e6, "minor frame length, ms"),
+  })).max(64, { message: "at most 64 minor frames (ARINC653_MAX_DOMAINS_PER_SCHEDULE)" }),
+});
+const nullSched = z.strictObject({ name: z.literal("null") });
+
+const SCHEDULERS: Record<string, z.ZodType> = { credit2, credit, rtds, arinc653, null: nullSched };
+const scheduler = z.custom<unknown>((v) => typeof v === "object" && v !== null, { message: "must be a scheduler object with a name" }).superRefine((v, ctx) => {
   const name = (v as { name?: unknown }).name;
-  if (!KNOWN_SCHEDULERS.includes(String(name))) {
+  const sch = SCHEDULERS[String(name)];
+  if (!sch) {
     ctx.addIssue({
       code: "custom",
       path: ["name"],
-      message: `unknown scheduler ${JSON.stringify(name)}; allowed: ${KNOWN_SCHEDULERS.map((s) => `"${s}"`).join(", ")}`,
+      message: `unknown scheduler ${JSON.stringify(name)}; allowed: ${Object.keys(SCHEDULERS).map((s) => `"${s}"`).join(", ")}`,
     });
     return;
   }
-  const r = credit2.safeParse(v);
-  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: i.message });
+  const r = sch.safeParse(v);
+  if (!r.success) for (const i of r.error.issues) {
+    const msg = i.code === "unrecognized_keys" ? `unknown field(s) ${(i as any).keys.map((k: string) => JSON.stringify(k)).join(", ")}` : i.message;
+    ctx.addIssue({ code: "custom", path: i.path as (string | number)[], message: msg });
+  }
 });
 
 const pool = z.strictObject({
@@ -77,7 +104,21 @@ const kernel = z.strictObject({
   sched_min_granularity_ns: int(100000, 1000000000, "sysctl_sched_min_granularity base value, ns").optional(),
   sched_wakeup_granularity_ns: int(0, 1000000000, "sysctl_sched_wakeup_granularity base value, ns").optional(),
   gentle_fair_sleepers: z.boolean().optional(),
+  rt_runtime_us: orOff(int(0, 1_000_000_000, "sched_rt_runtime_us"), "-1 disables RT throttling").optional(),
+  rt_period_us: int(1, 1_000_000_000, "sched_rt_period_us").optional(),
+  rr_timeslice_ms: int(1, 100_000, "sched_rr_timeslice_ms").optional(),
 });
+
+const us = (what: string) => num(0, 1e12, what);
+const execTime = z.union([
+  num(0, 1e12, "execution time, µs"),
+  z.discriminatedUnion("dist", [
+    z.strictObject({ dist: z.literal("fixed"), us: us("execution time, µs") }),
+    z.strictObject({ dist: z.literal("uniform"), min_us: us("µs"), max_us: us("µs") }),
+    z.strictObject({ dist: z.literal("normal"), mean_us: us("µs"), sd_us: us("µs"), min_us: us("µs").optional(), max_us: us("µs").optional() }),
+    z.strictObject({ dist: z.literal("exponential"), mean_us: us("µs"), max_us: us("µs").optional() }),
+  ], { message: 'exec must be µs or {dist: "fixed"|"uniform"|"normal"|"exponential", ...}' }),
+], { message: 'exec must be a number of µs or {dist: "fixed"|"uniform"|"normal"|"exponential", ...}' });
 
 const workload = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -87,12 +128,31 @@ const workload = z.discriminatedUnion("kind", [
     user_ns: int(0, 1_000_000, "user work per half-loop, ns").optional(),
   }),
   z.strictObject({
+    kind: z.literal("periodic"),
+    name: z.string().min(1, { message: "must be a non-empty task name" }),
+    period_us: num(1, 1e12, "period, µs").refine((x) => x > 0, { message: "must be > 0 µs" }),
+    exec: execTime,
+    deadline_us: num(1, 1e12, "relative deadline, µs").optional(),
+    offset_us: num(0, 1e12, "first release, µs").optional(),
+    policy: z.enum(["other", "fifo", "rr", "deadline"], { message: 'policy must be "other", "fifo", "rr" or "deadline"' }).optional(),
+    priority: int(1, 99, "SCHED_FIFO/SCHED_RR priority").optional(),
+    nice: int(-20, 19, "nice value").optional(),
+    dl_runtime_us: num(1.024, 1e12, "SCHED_DEADLINE runtime, µs (>= 1024 ns)").optional(),
+    cpus: cpuList.min(1).optional(),
+  }),
+  z.strictObject({
     kind: z.literal("cpu-hog"),
     count: int(1, 1024, "number of hog processes").optional(),
     cpus: cpuList.min(1).optional(),
     nice: int(-20, 19, "nice value").optional(),
   }),
-], { message: 'workload kind must be "context1" or "cpu-hog"' });
+], { message: 'workload kind must be "context1", "cpu-hog" or "periodic"' });
+
+const rtdsParams = z.strictObject({
+  period_us: int(10, 4_294_967_295, "RTDS period, µs (min 10)").optional(),
+  budget_us: int(10, 4_294_967_295, "RTDS budget, µs (10..period)").optional(),
+  extratime: z.boolean().optional(),
+});
 
 const guest = z.strictObject({
   name: z.string().min(1, { message: "must be a non-empty guest name" }),
@@ -100,6 +160,8 @@ const guest = z.strictObject({
   vcpus: int(1, 64, "number of vCPUs"),
   pin: z.array(cpuList.min(1, { message: "a vCPU needs at least one pCPU" })).optional(),
   weight: int(1, 65535, "scheduler weight (xl sched-* -w)").optional(),
+  cap: int(0, 6400, "cap in percent of one pCPU (xl sched-* -c), 0 = none").optional(),
+  rtds: z.union([rtdsParams, z.array(rtdsParams)]).optional(),
   kernel: kernel.optional(),
   workloads: z.array(workload),
 });
@@ -116,7 +178,10 @@ const schema = z.strictObject({
   guests: z.array(guest).min(1, { message: "at least one guest is needed" }),
   horizon_s: num(1e-6, 1e6, "simulated seconds").refine((x) => x > 0, { message: "must be > 0 seconds" }),
   warmup_s: num(0, 1e6, "seconds excluded from statistics").optional(),
-  record: z.strictObject({ trace_max: int(0, 10_000_000, "max trace rows").optional() }).optional(),
+  record: z.strictObject({
+    trace_max: int(0, 10_000_000, "max trace rows").optional(),
+    jobs_max: int(0, 100_000_000, "max per-job rows").optional(),
+  }).optional(),
 });
 
 function fmtPath(p: ReadonlyArray<PropertyKey>): string {
@@ -200,12 +265,47 @@ export function validateSpec(spec: unknown): SimSpec {
       }));
       if (s.hypervisor.kind === "native") add(`${gp}.pin`, "pinning applies to vCPUs under a hypervisor; natively use the workload's cpus");
     }
+    if (g.cap !== undefined && g.cap > 100 * g.vcpus)
+      add(`${gp}.cap`, `must be in 0..${100 * g.vcpus} (100 x vcpus) percent; got ${g.cap}`);
+    if (g.rtds !== undefined) {
+      const list = Array.isArray(g.rtds) ? g.rtds : [g.rtds];
+      if (Array.isArray(g.rtds) && g.rtds.length !== g.vcpus) add(`${gp}.rtds`, `needs one entry per vCPU (${g.vcpus}) or a single object; got ${g.rtds.length}`);
+      list.forEach((r, ri) => {
+        const p = r.period_us ?? 10000, b = r.budget_us ?? 4000;
+        if (b > p) add(`${gp}.rtds${Array.isArray(g.rtds) ? `[${ri}]` : ""}.budget_us`, `must be <= period_us (${p}); got ${b}`);
+      });
+    }
     g.workloads.forEach((w, wi) => {
       w.cpus?.forEach((c, ci) => {
         if (c >= g.vcpus) add(`${gp}.workloads[${wi}].cpus[${ci}]`, `guest CPU ${c} does not exist; ${g.name} has CPUs 0..${g.vcpus - 1}`);
       });
     });
   });
+  if (s.hypervisor.kind === "xen") {
+    s.hypervisor.pools.forEach((p, i) => {
+      const sp = `hypervisor.pools[${i}].scheduler`;
+      const sc = p.scheduler;
+      if (sc.name === "credit" && typeof sc.ratelimit_us === "number" && sc.ratelimit_us > (sc.tslice_ms ?? 30) * 1000)
+        add(`${sp}.ratelimit_us`, `must not exceed the timeslice (${(sc.tslice_ms ?? 30) * 1000} µs); got ${sc.ratelimit_us}`);
+      if (sc.name === "arinc653") {
+        if (p.cpus.length !== 1) add(`hypervisor.pools[${i}].cpus`, `an ARINC653 pool has exactly one pCPU (the scheduler is single-pCPU in Xen); got ${p.cpus.length}`);
+        const sum = sc.frames.reduce((a, f) => a + f.runtime_ms, 0);
+        if (sum > sc.major_frame_ms + 1e-9) add(`${sp}.frames`, `minor frames total ${sum} ms, more than the major frame (${sc.major_frame_ms} ms)`);
+        sc.frames.forEach((f, fi) => {
+          const g = s.guests.find((x) => x.name === f.guest);
+          if (!g) add(`${sp}.frames[${fi}].guest`, `unknown guest ${JSON.stringify(f.guest)}; allowed: ${s.guests.map((x) => `"${x.name}"`).join(", ")}`);
+          else if ((f.vcpu ?? 0) >= g.vcpus) add(`${sp}.frames[${fi}].vcpu`, `${g.name} has vCPUs 0..${g.vcpus - 1}; got ${f.vcpu}`);
+          else if ((g.pool ?? poolNames[0]) !== p.name) add(`${sp}.frames[${fi}].guest`, `${g.name} is not in pool ${JSON.stringify(p.name)}`);
+        });
+      }
+    });
+    s.guests.forEach((g, gi) => {
+      const pool = s.hypervisor.kind === "xen" ? (g.pool === undefined ? s.hypervisor.pools[0] : s.hypervisor.pools.find((p) => p.name === g.pool)) : undefined;
+      const name = pool?.scheduler.name;
+      if (g.rtds !== undefined && name !== undefined && name !== "rtds") add(`guests[${gi}].rtds`, `RTDS parameters need an "rtds" pool; ${g.name} is in a "${name}" pool`);
+      if (g.cap !== undefined && g.cap > 0 && name !== undefined && name !== "credit" && name !== "credit2") add(`guests[${gi}].cap`, `caps exist in "credit" and "credit2" pools only; ${g.name} is in a "${name}" pool`);
+    });
+  }
   if (s.warmup_s !== undefined && s.warmup_s >= s.horizon_s) add("warmup_s", `must be less than horizon_s (${s.horizon_s}); got ${s.warmup_s}`);
   if (issues.length) throw new SpecError(issues);
   return s;

@@ -18,6 +18,7 @@ import type { Simulator, TimerTarget } from "../engine/sim.js";
 import { C, type Board } from "../hw/board.js";
 import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
 import { IRQ_RESCHED } from "../kernel/linux.js";
+import type { GuestSpec } from "../spec/types.js";
 
 export const RS_RUNNING = 0;
 export const RS_RUNNABLE = 1;
@@ -31,6 +32,8 @@ export class VCpu {
   /** Current processor (sched_unit_master). */
   pcpu: number;
   blocked = false;
+  /** Paused by the scheduler (cap exhausted: _VPF_parked). */
+  parked = false;
   isRunning = false;
   stateEntryTime = 0;
   runstate = RS_OFFLINE;
@@ -52,12 +55,28 @@ export class VCpu {
   get name(): string {
     return `${this.dom.name}.v${this.idx}`;
   }
+  /** vcpu_runnable(): neither blocked nor paused. */
+  get runnable(): boolean {
+    return !this.blocked && !this.parked;
+  }
 }
 
 /** A domain: a guest kernel and its vCPUs. */
 export class Domain {
   readonly vcpus: VCpu[] = [];
-  constructor(readonly id: number, readonly name: string, readonly pool: Pool, readonly weight: number, readonly kernel: LinuxKernel) {}
+  /** Cap in percent of one pCPU (0 = none). */
+  readonly cap: number;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly pool: Pool,
+    readonly weight: number,
+    readonly kernel: LinuxKernel,
+    /** The guest's spec (scheduler-specific parameters such as `rtds`). */
+    readonly spec: GuestSpec,
+  ) {
+    this.cap = spec.cap ?? 0;
+  }
 }
 
 /** What the core asks of a scheduler. */
@@ -142,8 +161,9 @@ export class Xen implements TimerTarget {
    * Creates a domain whose vCPU i runs the kernel's CPU i. `pin[i]` is the
    * hard affinity of vCPU i (default: every pCPU of the pool).
    */
-  addDomain(name: string, pool: Pool, weight: number, kernel: LinuxKernel, pin: number[][] | undefined): Domain {
-    const d = new Domain(this.domains.length, name, pool, weight, kernel);
+  addDomain(spec: GuestSpec, pool: Pool, kernel: LinuxKernel): Domain {
+    const name = spec.name, pin = spec.pin;
+    const d = new Domain(this.domains.length, name, pool, spec.weight ?? 256, kernel, spec);
     this.domains.push(d);
     const n = kernel.cpus.length;
     for (let i = 0; i < n; i++) {
@@ -242,10 +262,31 @@ export class Xen implements TimerTarget {
     } else this.vcpuWake(v, now);
   }
 
+  /**
+   * Parks v (a cap ran out): it stops being runnable until unparked. If it is
+   * running, its pCPU reschedules; the scheduler must not pick it meanwhile.
+   */
+  park(v: VCpu, now: number): void {
+    if (v.parked) return;
+    v.parked = true;
+    if (v.isRunning) this.raiseSoftirq(v.pcpu, now, 0);
+    else if (v.runstate === RS_RUNNABLE) this.runstateChange(v, RS_OFFLINE, now);
+  }
+
+  /** Unparks v (budget replenished): it becomes runnable again and the scheduler's wake hook runs. */
+  unpark(v: VCpu, now: number): void {
+    if (!v.parked) return;
+    v.parked = false;
+    if (v.blocked || v.isRunning) return;
+    if (v.runstate >= RS_BLOCKED) this.runstateChange(v, RS_RUNNABLE, now);
+    v.dom.pool.sched.wake(v, now);
+  }
+
   /** vcpu_wake(). */
   vcpuWake(v: VCpu, now: number): void {
     if (!v.blocked) return;
     v.blocked = false;
+    if (v.parked) return;
     if (v.runstate >= RS_BLOCKED) this.runstateChange(v, RS_RUNNABLE, now);
     v.dom.pool.sched.wake(v, now);
   }
@@ -264,7 +305,7 @@ export class Xen implements TimerTarget {
     pc.switches++;
     if (prev !== null) {
       prev.isRunning = false;
-      this.runstateChange(prev, prev.blocked ? RS_BLOCKED : RS_RUNNABLE, now);
+      this.runstateChange(prev, prev.blocked ? RS_BLOCKED : prev.parked ? RS_OFFLINE : RS_RUNNABLE, now);
       this.sim.cancel(prev.startTimer);
       prev.dom.kernel.suspend(prev.idx, now);
       pc.busyNs += now - pc.busySince;

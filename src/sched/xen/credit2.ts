@@ -250,7 +250,7 @@ export class Credit2 implements XenScheduler {
     u.scheduled = false;
     if (u.delayedRunqAdd) {
       u.delayedRunqAdd = false;
-      if (!v.blocked) {
+      if (v.runnable) {
         this.runqInsert(u);
         this.runqTickle(u, now);
       }
@@ -262,7 +262,7 @@ export class Credit2 implements XenScheduler {
     if (scurr === null) {
       snext = null;
     } else {
-      const runnable = !scurr.v.blocked;
+      const runnable = scurr.v.runnable;
       if (this.ratelimit > 0 && runnable && now - scurr.v.stateEntryTime < this.ratelimit) return scurr;
       snext = runnable ? scurr : null;
     }
@@ -271,7 +271,7 @@ export class Credit2 implements XenScheduler {
       const s = q[i];
       const sc = snext === null ? IDLE_CREDIT : snext.credit;
       if (s.credit <= sc) break;
-      if (s.v.blocked) continue;
+      if (!s.v.runnable) continue;
       if (!s.v.hard.includes(cpu)) continue;
       if (s.tickledCpu !== -1 && s.tickledCpu !== cpu && this.tickled[s.tickledCpu]) continue;
       if (s.v.pcpu !== cpu && sc + MIGRATE_RESIST > s.credit) continue;
@@ -307,7 +307,7 @@ export class Credit2 implements XenScheduler {
     const scurr = prev === null ? null : this.unit(prev);
     if (scurr !== null) this.burn(scurr, now);
     const snext = this.runqCandidate(rq, scurr, cpu, now);
-    if (snext !== scurr && scurr !== null && !scurr.v.blocked) scurr.delayedRunqAdd = true;
+    if (snext !== scurr && scurr !== null && scurr.v.runnable) scurr.delayedRunqAdd = true;
     if (snext !== null) {
       if (snext !== scurr) {
         this.runqRemove(snext);

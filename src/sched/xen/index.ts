@@ -1,0 +1,21 @@
+/**
+ * Scheduler factory: one scheduler instance per cpupool, from the pool's spec.
+ * Each scheduler lives in its own file with a design header.
+ */
+import type { Board } from "../../hw/board.js";
+import { SpecError } from "../../spec/validate.js";
+import type { SimSpec, XenSchedulerSpec } from "../../spec/types.js";
+import type { Pool, Xen, XenScheduler } from "../../virt/xen.js";
+import { Credit2, DEFAULT_RATELIMIT_US } from "./credit2.js";
+
+/** Creates the scheduler of `pool`. */
+export function createScheduler(xen: Xen, pool: Pool, s: XenSchedulerSpec, board: Board, _spec: SimSpec): XenScheduler {
+  switch (s.name) {
+    case "credit2":
+      return new Credit2(xen, pool, {
+        ratelimitUs: s.ratelimit_us === "off" ? 0 : s.ratelimit_us ?? DEFAULT_RATELIMIT_US,
+      }, board.threadsPerCore, board.sockets, board.cpus);
+    default:
+      throw new SpecError([{ path: `hypervisor.pools[${xen.pools.length}].scheduler.name`, message: `the "${s.name}" scheduler is not modelled yet` }]);
+  }
+}

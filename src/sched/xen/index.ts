@@ -7,6 +7,7 @@ import { SpecError } from "../../spec/validate.js";
 import type { SimSpec, XenSchedulerSpec } from "../../spec/types.js";
 import type { Pool, Xen, XenScheduler } from "../../virt/xen.js";
 import { Credit2, DEFAULT_RATELIMIT_US } from "./credit2.js";
+import { Credit } from "./credit.js";
 
 /** Creates the scheduler of `pool`. */
 export function createScheduler(xen: Xen, pool: Pool, s: XenSchedulerSpec, board: Board, _spec: SimSpec): XenScheduler {
@@ -15,6 +16,13 @@ export function createScheduler(xen: Xen, pool: Pool, s: XenSchedulerSpec, board
       return new Credit2(xen, pool, {
         ratelimitUs: s.ratelimit_us === "off" ? 0 : s.ratelimit_us ?? DEFAULT_RATELIMIT_US,
       }, board.threadsPerCore, board.sockets, board.cpus);
+    case "credit":
+      return new Credit(xen, pool, {
+        tsliceMs: s.tslice_ms ?? 30,
+        ratelimitUs: s.ratelimit_us === "off" ? 0 : s.ratelimit_us ?? DEFAULT_RATELIMIT_US,
+        migrationDelayUs: s.migration_delay_us ?? 0,
+      }, board);
+    // (rtds, arinc653, null: added by their modules)
     default:
       throw new SpecError([{ path: `hypervisor.pools[${xen.pools.length}].scheduler.name`, message: `the "${s.name}" scheduler is not modelled yet` }]);
   }

@@ -286,7 +286,11 @@ export class Xen implements TimerTarget {
   vcpuWake(v: VCpu, now: number): void {
     if (!v.blocked) return;
     v.blocked = false;
-    if (v.parked) return;
+    if (v.parked) {
+      // not runnable: vcpu_wake moves a blocked vCPU to offline (it waits for budget)
+      if (v.runstate === RS_BLOCKED) this.runstateChange(v, RS_OFFLINE, now);
+      return;
+    }
     if (v.runstate >= RS_BLOCKED) this.runstateChange(v, RS_RUNNABLE, now);
     v.dom.pool.sched.wake(v, now);
   }

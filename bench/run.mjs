@@ -1,7 +1,35 @@
 // npm run bench: engine and model throughput. Benchmarks, not tests: they print figures only.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Simulator } from "../dist/engine/sim.js";
 import { simulate } from "../dist/index.js";
 import { setup } from "../dist/experiments/takakura-context1.js";
+
+// A native periodic task set on one CPU of the ideal board: 10 tasks, U = 0.8 (each 8 %),
+// under EDF (SCHED_DEADLINE, runtime = C) or rate-monotonic SCHED_FIFO.
+const PERIODS_MS = [1, 2, 2.5, 4, 5, 8, 10, 20, 25, 50];
+function periodicSpec(policy, horizonS) {
+  return {
+    board: { preset: "ideal" }, hypervisor: { kind: "native" }, horizon_s: horizonS,
+    guests: [{ name: "linux", vcpus: 1, workloads: PERIODS_MS.map((T, i) => ({
+      kind: "periodic", name: `t${i}`, period_us: T * 1000, exec: T * 1000 * 0.08, policy,
+      ...(policy === "fifo" ? { priority: 90 - i } : {}),
+    })) }],
+  };
+}
+
+// child mode: one periodic run per process, so that peak RSS belongs to that run alone
+if (process.argv[2] === "--periodic-child") {
+  const [policy, h] = [process.argv[3], Number(process.argv[4])];
+  const r = simulate(periodicSpec(policy, h), { seed: 1 });
+  const jobs = r.rows("tasks").reduce((a, t) => a + t.jobs, 0);
+  const misses = r.rows("tasks").reduce((a, t) => a + t.deadline_misses, 0);
+  process.stdout.write(JSON.stringify({
+    jobs, misses, events: r.stats.events, wall_s: r.stats.wall_ms / 1000,
+    rss_mib: process.memoryUsage().rss / 2 ** 20, max_rss_mib: process.resourceUsage().maxRSS / 1024,
+  }) + "\n");
+  process.exit(0);
+}
 
 function engineBench(nEvents, nTimers) {
   const sim = new Simulator(1);
@@ -40,3 +68,13 @@ for (const rl of [1, 128]) {
   line(`context1 on Xen Credit2 (-r ${rl}ms), 10 s`, r.stats.events, r.stats.wall_ms / 1000, r.stats.simulated_s);
 }
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+
+const self = fileURLToPath(import.meta.url);
+for (const [policy, label] of [["deadline", "EDF (SCHED_DEADLINE)"], ["fifo", "rate-monotonic SCHED_FIFO"]]) {
+  for (const h of [30, 300]) {
+    const r = JSON.parse(execFileSync(process.execPath, [self, "--periodic-child", policy, String(h)], { encoding: "utf8" }));
+    console.log(`${`periodic 10 tasks U=0.8, 1 CPU, ${label}, ${h} s`.padEnd(62)} ${(r.jobs / r.wall_s / 1e6).toFixed(2).padStart(5)} M jobs/s  ` +
+      `(${r.jobs.toLocaleString("en")} jobs, ${r.misses} misses, ${(r.events / r.wall_s / 1e6).toFixed(2)} M events/s, ${r.wall_s.toFixed(2)} s; ` +
+      `RSS ${r.rss_mib.toFixed(0)} MiB, peak ${r.max_rss_mib.toFixed(0)} MiB)`);
+  }
+}

@@ -4,7 +4,13 @@
  *
  *   hvsim list                                   experiments and board presets
  *   hvsim reproduce <experiment> [--json] [--quick]
- *   hvsim run FILE.json [--seed N] [--horizon S] [--json]
+ *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json]
+ *
+ * `run` takes a saved hvsim spec or an rt-app workload file (told apart by
+ * their shape: an rt-app file has a `tasks` object). An rt-app file runs
+ * natively on `--board` (default "ideal"; `--cpus N` online CPUs, default all;
+ * `--rt-runtime US|off` sets sched_rt_runtime_us) for `--horizon` seconds
+ * (default: its global.duration).
  *
  * `--json` prints exactly one JSON document on stdout:
  * `{"experiment": id, "tables": {name: [row objects]}}` (reproduce) or
@@ -16,12 +22,14 @@ import { experiments } from "./experiments/index.js";
 import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
 import { SpecError } from "./spec/validate.js";
+import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
 
 function usage(code: number): never {
   const u = `usage:
   hvsim list
   hvsim reproduce <experiment> [--json] [--quick]
-  hvsim run FILE.json [--seed N] [--horizon SECONDS] [--json]`;
+  hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json]
+             FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])`;
   (code ? process.stderr : process.stdout).write(u + "\n");
   process.exit(code);
 }
@@ -52,7 +60,7 @@ function main(argv: string[]): void {
     const eq = rest.find((a) => a.startsWith(name + "="));
     return eq?.slice(name.length + 1);
   };
-  const positional = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--seed", "--horizon"].includes(rest[i - 1])));
+  const positional = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--seed", "--horizon", "--board", "--cpus", "--rt-runtime"].includes(rest[i - 1])));
   const json = flags.has("--json");
   switch (cmd) {
     case "list": {
@@ -86,18 +94,52 @@ function main(argv: string[]): void {
     case "run": {
       const file = positional[0];
       if (!file) usage(2);
-      let spec: any;
-      try { spec = JSON.parse(readFileSync(file, "utf8")); } catch (err) { fail(`cannot read ${file}: ${(err as Error).message}`); }
+      let doc: any;
+      let text = "";
+      try { text = readFileSync(file, "utf8"); } catch (err) { fail(`cannot read ${file}: ${(err as Error).message}`); }
+      try { doc = JSON.parse(text); } catch {
+        // rt-app files may carry comments and trailing commas
+        try { doc = parseRtAppText(text); } catch (err) { fail(`cannot parse ${file}: ${(err as Error).message}`); }
+      }
       const h = opt("--horizon");
-      if (h !== undefined) spec.horizon_s = Number(h);
+      if (h !== undefined && !(Number(h) > 0)) fail(`--horizon must be a positive number of seconds; got ${h}`);
       const seed = Number(opt("--seed") ?? 1);
       if (!Number.isInteger(seed)) fail(`--seed must be an integer; got ${opt("--seed")}`);
+      const boardName = opt("--board");
+      let spec: any;
+      if (isRtApp(doc)) {
+        const cpus = opt("--cpus");
+        if (cpus !== undefined && !Number.isInteger(Number(cpus))) fail(`--cpus must be an integer; got ${cpus}`);
+        const rtr = opt("--rt-runtime");
+        if (rtr !== undefined && rtr !== "off" && !Number.isInteger(Number(rtr))) fail(`--rt-runtime must be µs or "off"; got ${rtr}`);
+        const r = rtApp(doc, {
+          board: boardName ?? "ideal",
+          cpus: cpus === undefined ? undefined : Number(cpus),
+          horizonS: h === undefined ? undefined : Number(h),
+          kernel: rtr === undefined ? undefined : { rt_runtime_us: rtr === "off" ? "off" : Number(rtr) },
+        });
+        for (const w of r.warnings) process.stderr.write(`hvsim: note: ${w}\n`);
+        spec = r.spec;
+      } else {
+        spec = doc;
+        if (h !== undefined) spec.horizon_s = Number(h);
+        if (boardName !== undefined && spec.board && typeof spec.board === "object") spec.board.preset = boardName;
+      }
       const r = simulate(spec, { seed, onProgress: (f) => process.stderr.write(`\r${(f * 100).toFixed(0)}% simulated`) });
       process.stderr.write("\n");
       const tables: Record<string, aq.ColumnTable> = {};
       for (const n of r.tableNames) tables[n] = r.table(n);
       if (json) process.stdout.write(JSON.stringify({ spec: file, seed, tables: tablesToJson(tables) }) + "\n");
-      else printTables(tables);
+      else {
+        const periodic = (r.spec.guests ?? []).some((g) => g.workloads.some((w) => w.kind === "periodic"));
+        if (periodic) {
+          // the periodic-task columns first
+          const first = ["task", "jobs", "preemptions", "migrations", "deadline_misses", "max_response_us", "mean_response_us"];
+          const t = tables.tasks;
+          tables.tasks = t.select([...first, ...t.columnNames().filter((c) => !first.includes(c))]);
+        }
+        printTables(tables);
+      }
       return;
     }
     case "-h":
@@ -112,6 +154,6 @@ function main(argv: string[]): void {
 try {
   main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof SpecError) fail(err.message);
+  if (err instanceof SpecError || err instanceof RtAppError) fail(err.message);
   throw err;
 }

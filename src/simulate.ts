@@ -11,6 +11,8 @@ import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { RS_BLOCKED, RS_OFFLINE, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
 import { Context1 } from "./workloads/context1.js";
 import { CpuHog } from "./workloads/hog.js";
+import { JobLog, PeriodicTasks, periodicIssues } from "./workloads/periodic.js";
+import type { PeriodicSpec } from "./spec/types.js";
 import { SimResult, type Columns } from "./results/result.js";
 
 /** Options of {@link simulate}. */
@@ -35,6 +37,9 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
       wakeupGranularity: k.sched_wakeup_granularity_ns,
       gentleFairSleepers: k.gentle_fair_sleepers,
     },
+    rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? 950_000) * 1000,
+    rtPeriod: (k.rt_period_us ?? 1_000_000) * 1000,
+    rrTimesliceMs: k.rr_timeslice_ms ?? 100,
     cost: board.cost,
     jitterCv: board.jitterCv,
   });
@@ -62,6 +67,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const spec = validateSpec(specIn);
   const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
   checkSupported(spec, board);
+  const rtIssues = periodicIssues(spec);
+  if (rtIssues.length) throw new SpecError(rtIssues);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);
   const horizon = Math.round(spec.horizon_s * SEC);
@@ -70,7 +77,9 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
 
   const kernels: LinuxKernel[] = [];
   const c1: { guest: string; w: Context1 }[] = [];
-  const hogs: CpuHog[] = [];
+  const hogs: { guest: string; w: CpuHog }[] = [];
+  const periodic: { guest: string; w: PeriodicTasks }[] = [];
+  const jobLog = new JobLog(spec.record?.jobs_max ?? 0);
   let xen: Xen | null = null;
   const trace = { t: [] as number[], pcpu: [] as number[], prev: [] as string[], next: [] as string[] };
   const traceMax = spec.record?.trace_max ?? 0;
@@ -109,13 +118,22 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   spec.guests.forEach((g, i) => {
     const k = kernels[i];
     const all = Array.from({ length: g.vcpus }, (_, j) => j);
+    const rtSpecs = g.workloads.filter((w): w is PeriodicSpec => w.kind === "periodic");
     g.workloads.forEach((w, wi) => {
+      if (w.kind === "periodic") {
+        // every periodic task of the guest is created where the first one is listed
+        if (w !== rtSpecs[0]) return;
+        const pw = new PeriodicTasks(sim, k, g.name, jobLog, from);
+        pw.addAll(rtSpecs, all, 0);
+        periodic.push({ guest: g.name, w: pw });
+        return;
+      }
       if (w.kind === "context1") {
         c1.push({ guest: g.name, w: new Context1(sim, k, `${g.name}/context1#${wi}`, {
           cpus: w.cpus ?? all, userNs: w.user_ns ?? 100, sampleNs: (w.sample_us ?? 1000) * 1000, from,
         }, 0) });
       } else if (w.kind === "cpu-hog") {
-        hogs.push(new CpuHog(k, `${g.name}/hog#${wi}`, w.count ?? 1, w.cpus ?? all, w.nice ?? 0, 0));
+        hogs.push({ guest: g.name, w: new CpuHog(k, `${g.name}/hog#${wi}`, w.count ?? 1, w.cpus ?? all, w.nice ?? 0, 0, w.work_ms ?? Infinity) });
       }
     });
   });
@@ -154,13 +172,38 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     domain: tk.map((x) => x.g), task: tk.map((x) => x.t.name), cpu: tk.map((x) => x.t.cpu),
     sum_exec_ms: tk.map((x) => x.t.sumExec / MS), vruntime_ms: tk.map((x) => x.t.vruntime / MS),
     nvcsw: tk.map((x) => x.t.nvcsw), nivcsw: tk.map((x) => x.t.nivcsw), wakeups: tk.map((x) => x.t.wakeups),
+    // periodic real-time tasks (0, or null for response times, for other tasks); migrations for every task
+    jobs: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.jobs[x.t.tag] : 0)),
+    preemptions: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.preemptions[x.t.tag] : 0)),
+    migrations: tk.map((x) => x.t.nrMigrations),
+    deadline_misses: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.missesAt(x.t.tag, end) : 0)),
+    max_response_us: tk.map((x) => (x.t.prog instanceof PeriodicTasks && x.t.prog.jobs[x.t.tag] > 0 ? x.t.prog.maxResp[x.t.tag] / 1000 : null)),
+    mean_response_us: tk.map((x) => (x.t.prog instanceof PeriodicTasks && x.t.prog.jobs[x.t.tag] > 0 ? x.t.prog.sumResp[x.t.tag] / x.t.prog.jobs[x.t.tag] / 1000 : null)),
   };
+  if (jobLog.max > 0) {
+    const L = jobLog, n = L.n;
+    const col = (f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
+    tables.jobs = {
+      task: col((i) => L.names[L.task[i]]), job: col((i) => L.job[i]),
+      release_us: col((i) => L.release[i] / 1000), start_us: col((i) => L.start[i] / 1000), finish_us: col((i) => L.finish[i] / 1000),
+      response_us: col((i) => (L.finish[i] - L.release[i]) / 1000),
+      deadline_miss: col((i) => L.finish[i] - L.release[i] > L.deadline[L.task[i]]),
+    };
+  }
   const kc = kernels.flatMap((k, i) => k.cpus.map((c) => ({ g: spec.guests[i].name, k, c })));
   tables.guest_cpus = {
     domain: kc.map((x) => x.g), cpu: kc.map((x) => x.c.idx),
     busy_ms: kc.map((x) => x.k.busyNs(x.c.idx, end) / MS), context_switches: kc.map((x) => x.c.switches),
     interrupts: kc.map((x) => x.c.irqs), ipis_sent: kc.map((x) => x.c.ipisSent),
   };
+  const finite = hogs.filter((h) => Number.isFinite(h.w.workMs));
+  if (finite.length) {
+    const rows = finite.flatMap((h) => h.w.tasks.map((t, i) => ({ g: h.guest, t, work: h.w.workMs, fin: h.w.finishNs[i] })));
+    tables.programs = {
+      domain: rows.map((x) => x.g), task: rows.map((x) => x.t.name), work_ms: rows.map((x) => x.work),
+      finish_ms: rows.map((x) => (x.fin >= 0 ? x.fin / MS : null)),
+    };
+  }
   if (c1.length) {
     tables.context1 = {
       domain: c1.map((x) => x.guest), loops: c1.map((x) => x.w.loops), duration_s: c1.map(() => durS),
@@ -183,12 +226,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
 }
 
 /** Rejects spec features whose models do not exist yet, before simulating. */
-function checkSupported(spec: SimSpec, board: Board): void {
+function checkSupported(spec: SimSpec, _board: Board): void {
   if (spec.hypervisor.kind !== "xen") return;
-  const perSocket = Math.ceil(board.cpus / board.sockets);
-  spec.hypervisor.pools.forEach((p, i) => {
-    const sockets = new Set(p.cpus.map((c) => Math.floor(c / perSocket)));
-    if (sockets.size > 1)
-      throw new SpecError([{ path: `hypervisor.pools[${i}].cpus`, message: `spans ${sockets.size} sockets: Credit2 would make several runqueues, and load balancing between runqueues is not modelled yet; use pCPUs of one socket per pool` }]);
-  });
+  // Every Xen scheduler and pool layout of the spec is modelled (pools spanning
+  // several sockets give Credit2 several runqueues, balanced by balance_load).
 }

@@ -1,6 +1,7 @@
 /** Registry of paper reproductions: id -> title, source and a `reproduce` function. */
 import type * as aq from "arquero";
 import * as takakura from "./takakura-context1.js";
+import * as creditLab from "./credit-weight-cap.js";
 
 export interface Experiment {
   id: string;
@@ -18,6 +19,13 @@ export const experiments: Experiment[] = [
     notebook: "notebooks/01-credit2-ratelimit-context1.ipynb",
     reproduce: takakura.reproduce,
   },
+  {
+    id: "credit-weight-cap",
+    title: "Xen Credit: CPU shares and execution times under weights and caps",
+    source: "Tchana, 'Virtualization technologies: design and implementation', lab on weight and cap (seed 004)",
+    notebook: "notebooks/05-xen-credit-weight-cap.ipynb",
+    reproduce: creditLab.reproduce,
+  },
 ];
 
-export { takakura };
+export { takakura, creditLab };

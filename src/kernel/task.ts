@@ -6,13 +6,29 @@ export const TASK_SLEEPING = 1; // blocked (TASK_INTERRUPTIBLE)
 export const A_COMPUTE = 0; // user-mode computation for actArg ns (Infinity = forever)
 export const A_PIPE_WRITE = 1; // write(2) 8 bytes to pipe actArg
 export const A_PIPE_READ = 2; // read(2) 8 bytes from pipe actArg
+/** clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, actArg): sleep until absolute time actArg (ns); a past target returns at once. */
+export const A_SLEEP_UNTIL = 3;
+
+/** Scheduling classes, in sched_class order (a higher number always preempts a lower one). */
+export const CLS_FAIR = 0; // SCHED_NORMAL (CFS)
+export const CLS_RT = 1; // SCHED_FIFO, SCHED_RR
+export const CLS_DL = 2; // SCHED_DEADLINE
+
+/** Policies (include/uapi/linux/sched.h values). */
+export const SCHED_NORMAL = 0;
+export const SCHED_FIFO = 1;
+export const SCHED_RR = 2;
+export const SCHED_DEADLINE = 6;
+
+/** MAX_RT_PRIO: internal priorities 0..99 are RT (prio = 99 - rt_priority), 100..139 are CFS (120 + nice), DL is -1. */
+export const MAX_RT_PRIO = 100;
 
 /** Why a CPU switched from one task to another. */
 export const SW_BLOCK = 0; // prev blocked (voluntary)
 export const SW_PREEMPT_WAKEUP = 1; // prev preempted after a wake-up (check_preempt_wakeup)
 export const SW_PREEMPT_TICK = 2; // prev preempted by the tick (check_preempt_tick)
 export const SW_IDLE = 3; // prev was the idle task
-export const SW_OTHER = 4;
+export const SW_OTHER = 4; // e.g. RT throttling, a pull, a period-timer reschedule
 
 /**
  * A workload program drives one task: when the task finishes an action the
@@ -39,6 +55,36 @@ export class Task {
   readonly allowed: number[];
   /** CPU the task is on (or last ran on). */
   cpu: number;
+  // scheduling class and policy
+  cls = CLS_FAIR;
+  policy = SCHED_NORMAL;
+  /** Internal priority (task->prio): -1 DL, 0..99 RT (lower = more important), 120 + nice for CFS. */
+  prio: number;
+  /** sched_priority 1..99 of SCHED_FIFO/SCHED_RR tasks. */
+  rtPriority = 0;
+  // RT entity (sched_rt_entity): intrusive links of its priority list, RR slice in ticks
+  rtNext: Task | null = null;
+  rtPrev: Task | null = null;
+  timeSlice = 0;
+  // DL entity (sched_dl_entity), ns
+  dlRuntime = 0;
+  dlDeadline = 0;
+  dlPeriod = 0;
+  /** to_ratio(dl_deadline, dl_runtime): runtime/deadline << 20. */
+  dlDensity = 0;
+  /** Remaining runtime of the current instance. */
+  runtime = 0;
+  /** Absolute deadline of the current instance (rq_clock, i.e. wall time). */
+  deadline = 0;
+  dlThrottled = false;
+  /** In the dl_rq's EDF queue (on_dl_rq); a throttled task is on_rq but not queued. */
+  dlQueued = false;
+  /** Position in the dl_rq heap, and enqueue sequence (ties between equal deadlines are FIFO, as in the rbtree). */
+  dlHeapIdx = -1;
+  dlSeq = 0;
+  /** Kernel hrtimer ids: the CBS replenishment timer (dl_timer) and the nanosleep hrtimer. */
+  dlTimer = -1;
+  sleepTimer = -1;
   // CFS entity (sched_entity)
   nice: number;
   weight: number;
@@ -64,6 +110,8 @@ export class Task {
   nvcsw = 0;
   nivcsw = 0;
   wakeups = 0;
+  /** set_task_cpu() to another CPU (se.nr_migrations). */
+  nrMigrations = 0;
   /** Workload-private slot. */
   tag = 0;
 
@@ -75,6 +123,7 @@ export class Task {
     this.nice = nice;
     this.weight = weight;
     this.prog = prog;
+    this.prio = MAX_RT_PRIO + 20 + nice;
   }
 }
 

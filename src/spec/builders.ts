@@ -17,6 +17,7 @@ import type {
   BoardSpec, Context1Spec, CostName, CpuHogSpec, Credit2Spec, GuestSpec, HypervisorSpec, KernelSpec,
   PoolSpec, SimSpec, WorkloadSpec, XenSchedulerSpec,
 } from "./types.js";
+import type { ExecTimeSpec, PeriodicSpec } from "./types.js";
 import { validateSpec } from "./validate.js";
 
 /** Board builder: `board("rcar-s4").cost("context_switch", 3000)`. */
@@ -74,6 +75,14 @@ export class KernelBuilder {
   wakeupGranularity(ns: number): this { this.spec.sched_wakeup_granularity_ns = ns; return this; }
   /** GENTLE_FAIR_SLEEPERS feature. */
   gentleFairSleepers(on: boolean): this { this.spec.gentle_fair_sleepers = on; return this; }
+  /** RT throttling: sched_rt_runtime_us per sched_rt_period_us, or "off". */
+  rtThrottling(runtimeUs: number | "off", periodUs?: number): this {
+    this.spec.rt_runtime_us = runtimeUs;
+    if (periodUs !== undefined) this.spec.rt_period_us = periodUs;
+    return this;
+  }
+  /** sched_rr_timeslice_ms. */
+  rrTimeslice(ms: number): this { this.spec.rr_timeslice_ms = ms; return this; }
 }
 /** A Linux kernel model (v5.10 scheduler rules). */
 export function linux(version: "5.10" = "5.10"): KernelBuilder { return new KernelBuilder(version); }
@@ -131,6 +140,7 @@ export class SystemBuilder {
   private horizonS = 10;
   private warmupS: number | undefined;
   private traceMax: number | undefined;
+  private jobsMax: number | undefined;
   board(b: BoardBuilder | BoardSpec): this { this.b = b instanceof BoardBuilder ? { ...b.spec } : b; return this; }
   hypervisor(h: XenBuilder | HypervisorSpec): this {
     this.hv = h instanceof XenBuilder ? { ...h.spec, pools: h.spec.pools.map((p) => ({ ...p })) } : h;
@@ -145,13 +155,73 @@ export class SystemBuilder {
   warmup(seconds: number): this { this.warmupS = seconds; return this; }
   /** Keep a bounded hypervisor schedule trace of at most `maxRows` switches. */
   trace(maxRows: number): this { this.traceMax = maxRows; return this; }
+  /** Keep per-job rows of periodic tasks (at most `maxRows`; per-task statistics are kept regardless). */
+  jobs(maxRows: number): this { this.jobsMax = maxRows; return this; }
   /** Returns the validated plain spec (throws SpecError on bad input). */
   build(): SimSpec {
     const s: SimSpec = { board: this.b, hypervisor: this.hv, guests: this.gs, horizon_s: this.horizonS };
     if (this.warmupS !== undefined) s.warmup_s = this.warmupS;
-    if (this.traceMax !== undefined) s.record = { trace_max: this.traceMax };
+    if (this.traceMax !== undefined || this.jobsMax !== undefined) {
+      s.record = {};
+      if (this.traceMax !== undefined) s.record.trace_max = this.traceMax;
+      if (this.jobsMax !== undefined) s.record.jobs_max = this.jobsMax;
+    }
     return validateSpec(structuredClone(s));
   }
 }
 /** Starts a system spec. */
 export function system(): SystemBuilder { return new SystemBuilder(); }
+
+// ------------------------------------------------------- periodic real-time tasks
+
+/**
+ * Periodic real-time task builder:
+ * `periodic("ctl").period(10_000).exec(2_000).fifo(80)` or
+ * `periodic("video").period(40_000).exec({ dist: "uniform", min_us: 5_000, max_us: 9_000 }).edf(9_000)`.
+ * Times are µs.
+ */
+export class PeriodicBuilder {
+  readonly spec: PeriodicSpec;
+  constructor(name: string) { this.spec = { kind: "periodic", name } as PeriodicSpec; }
+  /** Release period, µs. */
+  period(us: number): this { this.spec.period_us = us; return this; }
+  /** Execution time per job: µs, or a distribution. */
+  exec(e: number | ExecTimeSpec): this { this.spec.exec = e; return this; }
+  /** Relative deadline, µs (default: the period). */
+  deadline(us: number): this { this.spec.deadline_us = us; return this; }
+  /** First release, µs (default 0). */
+  offset(us: number): this { this.spec.offset_us = us; return this; }
+  /** Scheduling policy. */
+  policy(p: "other" | "fifo" | "rr" | "deadline"): this { this.spec.policy = p; return this; }
+  /** SCHED_FIFO/SCHED_RR priority 1..99. */
+  priority(n: number): this { this.spec.priority = n; return this; }
+  /** SCHED_OTHER nice value. */
+  nice(n: number): this { this.spec.nice = n; return this; }
+  /** SCHED_DEADLINE runtime, µs (default: the worst-case execution time). */
+  dlRuntime(us: number): this { this.spec.dl_runtime_us = us; return this; }
+  /** Allowed CPUs (default: all). */
+  cpus(cpus: number[]): this { this.spec.cpus = cpus; return this; }
+  /** SCHED_FIFO at `priority`. */
+  fifo(priority: number): this { this.spec.policy = "fifo"; this.spec.priority = priority; return this; }
+  /** SCHED_RR at `priority`. */
+  rr(priority: number): this { this.spec.policy = "rr"; this.spec.priority = priority; return this; }
+  /** SCHED_DEADLINE (EDF with a CBS), with runtime `runtimeUs` (default: the worst-case execution time). */
+  edf(runtimeUs?: number): this {
+    this.spec.policy = "deadline";
+    if (runtimeUs !== undefined) this.spec.dl_runtime_us = runtimeUs;
+    return this;
+  }
+  /** SCHED_OTHER (CFS) at `nice`. */
+  other(nice?: number): this {
+    this.spec.policy = "other";
+    if (nice !== undefined) this.spec.nice = nice;
+    return this;
+  }
+}
+/** A periodic real-time task (a job every period, each needing an execution time before a deadline). */
+export function periodic(name: string): PeriodicBuilder { return new PeriodicBuilder(name); }
+
+// GuestBuilder.workload takes any builder with a `spec`; this declares the periodic one.
+export interface GuestBuilder {
+  workload(w: WorkloadLike | PeriodicBuilder): this;
+}

@@ -189,6 +189,8 @@ export interface CpuHogSpec {
   count?: number;
   cpus?: number[];
   nice?: number;
+  /** CPU work of each process, ms; the process exits when done (its finish time is recorded). Default: forever. */
+  work_ms?: number;
 }
 
 export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec;

@@ -145,6 +145,7 @@ const workload = z.discriminatedUnion("kind", [
     count: int(1, 1024, "number of hog processes").optional(),
     cpus: cpuList.min(1).optional(),
     nice: int(-20, 19, "nice value").optional(),
+    work_ms: num(0.001, 1e9, "CPU work per process, ms").optional(),
   }),
 ], { message: 'workload kind must be "context1", "cpu-hog" or "periodic"' });
 

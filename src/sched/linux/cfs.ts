@@ -225,17 +225,26 @@ export class CfsRq {
   }
 
   /**
-   * put_prev_entity + pick_next_entity + set_next_entity, as
-   * pick_next_task_fair does on the simple path. `prev` is the task leaving
-   * the CPU (still on_rq if it was preempted). Returns the task to run or null.
+   * put_prev_task_fair: update_curr, then the running entity (if still
+   * on_rq) goes back into the ordered queue. Used on its own when a task of
+   * a higher class takes the CPU.
    */
-  pickNext(clockTask: number): Task | null {
+  putPrev(clockTask: number): void {
     const prev = this.curr;
     if (prev) {
       this.updateCurr(clockTask);
       if (prev.onRq) this.insert(prev);
       this.curr = null;
     }
+  }
+
+  /**
+   * put_prev_entity + pick_next_entity + set_next_entity, as
+   * pick_next_task_fair does on the simple path. `prev` is the task leaving
+   * the CPU (still on_rq if it was preempted). Returns the task to run or null.
+   */
+  pickNext(clockTask: number): Task | null {
+    this.putPrev(clockTask);
     const left = this.leftmost();
     if (!left) return null;
     let se = left;

@@ -1,0 +1,287 @@
+/**
+ * Periodic real-time tasks (the task model of scheduling theory, and what
+ * rt-app's `run` + `timer` loop does): job k of a task is released at
+ * offset + k * period, needs an execution time (fixed, or drawn from a
+ * distribution on the task's own random stream), and should finish within
+ * its relative deadline. The task's program sleeps until the next release
+ * with clock_nanosleep(TIMER_ABSTIME) (A_SLEEP_UNTIL; a release already past
+ * returns at once, so a late job starts right after the previous one) and
+ * then computes (A_COMPUTE).
+ *
+ * Per job: release, start (the task returns to user space after the
+ * release), finish, response time (finish - release) and a deadline miss
+ * (finish > release + deadline). Per task: jobs, preemptions (the task was
+ * switched out involuntarily while a job ran), migrations (set_task_cpu),
+ * deadline misses (jobs finished late, plus jobs whose deadline passed
+ * unfinished before the end of the run), maximum and mean response time.
+ * Statistics are kept incrementally in typed arrays (memory does not grow
+ * with the horizon); per-job rows are kept only up to a bound
+ * (`record.jobs_max`), in completion order. Jobs released before the
+ * warm-up end are not counted.
+ */
+import type { RandomStream } from "../engine/random.js";
+import type { Simulator } from "../engine/sim.js";
+import type { LinuxKernel, SchedAttr } from "../kernel/linux.js";
+import {
+  A_COMPUTE, A_SLEEP_UNTIL, type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task,
+} from "../kernel/task.js";
+import { checkParamDl, toRatio } from "../sched/linux/deadline.js";
+import type { ExecTimeSpec, PeriodicSpec, SimSpec } from "../spec/types.js";
+import type { SpecIssue } from "../spec/validate.js";
+
+const D_FIXED = 0;
+const D_UNIFORM = 1;
+const D_NORMAL = 2;
+const D_EXP = 3;
+
+/** Worst-case execution time of a job, µs (Infinity when the distribution is unbounded). */
+export function wcetUs(exec: number | ExecTimeSpec): number {
+  if (typeof exec === "number") return exec;
+  switch (exec.dist) {
+    case "fixed": return exec.us;
+    case "uniform": return exec.max_us;
+    case "normal": return exec.max_us ?? Infinity;
+    case "exponential": return exec.max_us ?? Infinity;
+  }
+}
+
+/**
+ * What the kernel would refuse for the periodic tasks of a validated spec,
+ * as Linux 5.10 does it: sched_rt_runtime_us > sched_rt_period_us (EINVAL
+ * from the sysctl handler), SCHED_DEADLINE parameters outside
+ * __checkparam_dl (EINVAL), a DL task whose affinity does not span the
+ * root domain or with zero RT bandwidth while bandwidth control is on
+ * (EPERM), and a total DL bandwidth above rt_runtime/rt_period per CPU
+ * (admission control, EBUSY). With `rt_runtime_us: "off"` there is no
+ * admission control and DL tasks may be pinned.
+ */
+export function periodicIssues(spec: SimSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  spec.guests.forEach((g, gi) => {
+    const k = g.kernel ?? {};
+    const rtRuntime = k.rt_runtime_us ?? 950_000;
+    const rtPeriod = k.rt_period_us ?? 1_000_000;
+    if (rtRuntime !== "off" && rtRuntime > rtPeriod)
+      issues.push({ path: `guests[${gi}].kernel.rt_runtime_us`, message: `must not exceed rt_period_us (${rtPeriod}); got ${rtRuntime} (the sysctl handler returns EINVAL)` });
+    let total = 0;
+    let overflowed = false;
+    const names = new Set<string>();
+    g.workloads.forEach((w, wi) => {
+      if (w.kind !== "periodic") return;
+      if (names.has(w.name)) issues.push({ path: `guests[${gi}].workloads[${wi}].name`, message: `duplicate periodic task name ${JSON.stringify(w.name)} in guest ${g.name} (names key the execution-time streams and the jobs table)` });
+      names.add(w.name);
+    });
+    g.workloads.forEach((w, wi) => {
+      if (w.kind !== "periodic" || w.policy !== "deadline") return;
+      const wp = `guests[${gi}].workloads[${wi}]`;
+      if (w.dl_runtime_us === undefined && !Number.isFinite(wcetUs(w.exec))) {
+        issues.push({ path: `${wp}.dl_runtime_us`, message: "is needed: exec has no upper bound (give max_us or dl_runtime_us) to size the SCHED_DEADLINE runtime" });
+        return;
+      }
+      const a = schedAttrOf(w);
+      const why = checkParamDl(a.runtime!, a.deadline!, a.period!);
+      if (why) issues.push({ path: w.dl_runtime_us !== undefined ? `${wp}.dl_runtime_us` : wp, message: `sched_setattr(SCHED_DEADLINE) would fail with EINVAL: ${why}` });
+      if (rtRuntime === "off") return;
+      if (rtRuntime === 0) issues.push({ path: wp, message: "SCHED_DEADLINE needs RT bandwidth: rt_runtime_us is 0 (EPERM); set it or \"off\"" });
+      const cpus = w.cpus ?? [];
+      if (w.cpus !== undefined && !Array.from({ length: g.vcpus }, (_, c) => c).every((c) => cpus.includes(c)))
+        issues.push({ path: `${wp}.cpus`, message: `a SCHED_DEADLINE task's affinity must span the root domain (CPUs 0..${g.vcpus - 1}) while RT bandwidth control is on (EPERM); remove cpus or set kernel.rt_runtime_us to "off"` });
+      // sched_dl_overflow as the tasks are created in order
+      const cap = toRatio(rtPeriod * 1000, rtRuntime * 1000) * g.vcpus;
+      const bw = toRatio(a.period!, a.runtime!);
+      if (!overflowed && total + bw > cap) {
+        overflowed = true;
+        issues.push({ path: wp, message: `SCHED_DEADLINE admission control refuses it (EBUSY): total bandwidth ${((total + bw) / 2 ** 20).toFixed(4)} > ${rtRuntime}/${rtPeriod} x ${g.vcpus} CPU(s) = ${(cap / 2 ** 20).toFixed(4)}; set kernel.rt_runtime_us to "off" to disable admission control` });
+      }
+      total += bw;
+    });
+  });
+  return issues;
+}
+
+/** Per-job rows kept up to a bound, shared by every periodic task of a run. */
+export class JobLog {
+  n = 0;
+  task = new Int32Array(0);
+  job = new Float64Array(0);
+  release = new Float64Array(0);
+  start = new Float64Array(0);
+  finish = new Float64Array(0);
+  /** Task names, indexed by the `task` column. */
+  readonly names: string[] = [];
+  /** Deadline of each task, ns, for the deadline_miss column. */
+  readonly deadline: number[] = [];
+  constructor(readonly max: number) {}
+
+  /** Registers a task and returns its index. */
+  addTask(name: string, deadlineNs: number): number {
+    this.names.push(name);
+    this.deadline.push(deadlineNs);
+    return this.names.length - 1;
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.max, Math.max(1024, this.task.length * 2));
+    const g = <T extends Int32Array | Float64Array>(a: T, b: T): T => { b.set(a); return b; };
+    this.task = g(this.task, new Int32Array(cap));
+    this.job = g(this.job, new Float64Array(cap));
+    this.release = g(this.release, new Float64Array(cap));
+    this.start = g(this.start, new Float64Array(cap));
+    this.finish = g(this.finish, new Float64Array(cap));
+  }
+
+  add(task: number, job: number, release: number, start: number, finish: number): void {
+    if (this.n >= this.max) return;
+    if (this.n === this.task.length) this.grow();
+    const i = this.n++;
+    this.task[i] = task; this.job[i] = job; this.release[i] = release; this.start[i] = start; this.finish[i] = finish;
+  }
+}
+
+/** The scheduling attributes (ns) a periodic task asks for. */
+export function schedAttrOf(w: PeriodicSpec): SchedAttr {
+  const policy = w.policy ?? "fifo";
+  if (policy === "other") return { policy: SCHED_NORMAL };
+  if (policy === "fifo" || policy === "rr") return { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: w.priority ?? 50 };
+  const periodNs = Math.round(w.period_us * 1000);
+  return {
+    policy: SCHED_DEADLINE,
+    runtime: Math.round((w.dl_runtime_us ?? wcetUs(w.exec)) * 1000),
+    deadline: Math.round((w.deadline_us ?? w.period_us) * 1000),
+    period: periodNs,
+  };
+}
+
+/** Every periodic task of one guest; the task's `tag` indexes the arrays. */
+export class PeriodicTasks implements Program {
+  readonly tasks: Task[] = [];
+  readonly specs: PeriodicSpec[] = [];
+  private readonly streams: (RandomStream | null)[] = [];
+  private logIdx: number[] = [];
+  // parameters, ns
+  private period = new Float64Array(0);
+  private deadline = new Float64Array(0);
+  private distKind = new Uint8Array(0);
+  private p1 = new Float64Array(0);
+  private p2 = new Float64Array(0);
+  private lo = new Float64Array(0);
+  private hi = new Float64Array(0);
+  // state
+  /** Release of the current (or awaited) job, ns. */
+  private release = new Float64Array(0);
+  private startNs = new Float64Array(0);
+  /** 0: sleeping until `release`; 1: a job is running; 2: not started yet. */
+  private running = new Uint8Array(0);
+  private nivAtStart = new Float64Array(0);
+  private jobNo = new Float64Array(0);
+  // statistics
+  jobs = new Float64Array(0);
+  preemptions = new Float64Array(0);
+  misses = new Float64Array(0);
+  maxResp = new Float64Array(0);
+  sumResp = new Float64Array(0);
+
+  constructor(
+    readonly sim: Simulator,
+    readonly kernel: LinuxKernel,
+    /** Prefix of the random stream names (the guest name). */
+    readonly streamPrefix: string,
+    readonly log: JobLog,
+    /** Statistics window start (warm-up end), ns. */
+    readonly from: number,
+  ) {}
+
+  /** Adds and spawns the tasks (all at once, so the typed arrays are sized once). */
+  addAll(specs: PeriodicSpec[], allCpus: number[], now: number): void {
+    const n = specs.length;
+    const f = () => new Float64Array(n);
+    this.period = f(); this.deadline = f(); this.p1 = f(); this.p2 = f(); this.lo = f(); this.hi = f();
+    this.release = f(); this.startNs = f(); this.nivAtStart = f(); this.jobNo = f();
+    this.jobs = f(); this.preemptions = f(); this.misses = f(); this.maxResp = f(); this.sumResp = f();
+    this.distKind = new Uint8Array(n);
+    this.running = new Uint8Array(n);
+    specs.forEach((w, i) => {
+      this.specs.push(w);
+      this.period[i] = Math.round(w.period_us * 1000);
+      this.deadline[i] = Math.round((w.deadline_us ?? w.period_us) * 1000);
+      this.release[i] = Math.round((w.offset_us ?? 0) * 1000);
+      this.running[i] = 2; // not started: the first action sleeps until the offset
+      const e = w.exec;
+      let random = true;
+      if (typeof e === "number" || e.dist === "fixed") {
+        this.distKind[i] = D_FIXED; this.p1[i] = typeof e === "number" ? e : e.us; random = false;
+      } else if (e.dist === "uniform") {
+        this.distKind[i] = D_UNIFORM; this.p1[i] = e.min_us; this.p2[i] = e.max_us;
+      } else if (e.dist === "normal") {
+        this.distKind[i] = D_NORMAL; this.p1[i] = e.mean_us; this.p2[i] = e.sd_us;
+        this.lo[i] = e.min_us ?? 0; this.hi[i] = e.max_us ?? Infinity;
+      } else {
+        this.distKind[i] = D_EXP; this.p1[i] = e.mean_us; this.hi[i] = e.max_us ?? Infinity;
+      }
+      this.streams.push(random ? this.sim.random.get(`${this.streamPrefix}/${w.name}/exec`) : null);
+      this.logIdx.push(this.log.addTask(w.name, this.deadline[i]));
+      const cpus = w.cpus ?? allCpus;
+      const attr = schedAttrOf(w);
+      this.tasks.push(this.kernel.spawn(w.name, this, cpus[i % cpus.length], cpus, w.nice ?? 0, now, i, attr));
+    });
+  }
+
+  /** Execution time of the next job of task i, ns. */
+  private drawExec(i: number): number {
+    let us: number;
+    const k = this.distKind[i];
+    if (k === D_FIXED) us = this.p1[i];
+    else {
+      const r = this.streams[i]!;
+      if (k === D_UNIFORM) us = r.uniform(this.p1[i], this.p2[i]);
+      else if (k === D_NORMAL) us = Math.min(this.hi[i], Math.max(this.lo[i], this.p1[i] + this.p2[i] * r.normal()));
+      else us = Math.min(this.hi[i], r.exponential(this.p1[i]));
+    }
+    return Math.round(us * 1000);
+  }
+
+  next(t: Task, now: number): void {
+    const i = t.tag;
+    if (this.running[i] === 0) {
+      // the sleep until the release returned: the job starts
+      this.running[i] = 1;
+      this.startNs[i] = now;
+      this.nivAtStart[i] = t.nivcsw;
+      t.act = A_COMPUTE;
+      t.actArg = this.drawExec(i);
+      return;
+    }
+    if (this.running[i] === 1) {
+      // the job finished
+      const rel = this.release[i];
+      if (rel >= this.from) {
+        const resp = now - rel;
+        this.jobs[i]++;
+        this.preemptions[i] += t.nivcsw - this.nivAtStart[i];
+        if (resp > this.deadline[i]) this.misses[i]++;
+        if (resp > this.maxResp[i]) this.maxResp[i] = resp;
+        this.sumResp[i] += resp;
+        this.log.add(this.logIdx[i], this.jobNo[i], rel, this.startNs[i], now);
+      }
+      this.jobNo[i]++;
+      this.release[i] = rel + this.period[i];
+    }
+    this.running[i] = 0;
+    t.act = A_SLEEP_UNTIL;
+    t.actArg = this.release[i];
+  }
+
+  /**
+   * Deadline misses of task i counting, at time `end`, the jobs released
+   * (inside the statistics window) whose deadline passed before `end`
+   * without them finishing.
+   */
+  missesAt(i: number, end: number): number {
+    let m = this.misses[i];
+    const P = this.period[i], D = this.deadline[i];
+    let r = this.release[i];
+    if (r < this.from) r += Math.ceil((this.from - r) / P) * P;
+    if (r + D < end) m += Math.floor((end - D - r - 1) / P) + 1;
+    return m;
+  }
+}

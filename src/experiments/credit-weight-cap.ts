@@ -95,3 +95,30 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
   o.onProgress?.(`running ${SCENARIOS.length} scenarios`);
   return { shares: shares({ workS: o.quick ? 2 : 5 }) };
 }
+
+/**
+ * BOOST: an I/O-like domain (a periodic task inside the guest: `execUs` of
+ * work every `periodUs`) shares pCPU 0 with two CPU-hog domains under Credit.
+ * Returns the jobs of the periodic task (wake-up latency = start - release)
+ * and a bounded trace of the hypervisor schedule.
+ */
+export function boostRun(o: { execUs: number; periodUs?: number; horizonS?: number; seed?: number; traceMax?: number }): {
+  jobs: aq.ColumnTable; trace: aq.ColumnTable; vcpus: aq.ColumnTable;
+} {
+  const period = o.periodUs ?? 10_000;
+  const spec: SimSpec = {
+    board: { preset: "rcar-s4" },
+    hypervisor: { kind: "xen", pools: [{ name: "Pool-0", cpus: [0], scheduler: { name: "credit" } }] },
+    guests: [
+      { name: "io", vcpus: 1, pin: [[0]], workloads: [{ kind: "periodic", name: "io-task", period_us: period, exec: o.execUs, policy: "fifo", priority: 50 }] },
+      { name: "hog1", vcpus: 1, pin: [[0]], workloads: [{ kind: "cpu-hog" }] },
+      { name: "hog2", vcpus: 1, pin: [[0]], workloads: [{ kind: "cpu-hog" }] },
+    ],
+    horizon_s: o.horizonS ?? 5,
+    warmup_s: 0.5,
+    record: { jobs_max: 1_000_000, trace_max: o.traceMax ?? 5000 },
+  };
+  const r = simulate(spec, { seed: o.seed ?? 1 });
+  const jobs = r.table("jobs").derive({ wakeup_latency_us: (d: any) => d.start_us - d.release_us });
+  return { jobs, trace: r.table("trace"), vcpus: r.table("vcpus") };
+}

@@ -2,6 +2,7 @@
 import type * as aq from "arquero";
 import * as takakura from "./takakura-context1.js";
 import * as creditLab from "./credit-weight-cap.js";
+import * as fiveSchedulers from "./five-schedulers.js";
 
 export interface Experiment {
   id: string;
@@ -26,6 +27,13 @@ export const experiments: Experiment[] = [
     notebook: "notebooks/05-xen-credit-weight-cap.ipynb",
     reproduce: creditLab.reproduce,
   },
+  {
+    id: "five-schedulers",
+    title: "One mixed workload (a periodic RT domain and two CPU hogs) under Xen's Credit, Credit2, RTDS, ARINC653 and Null",
+    source: "What-if on the schedulers listed by Takakura et al. (seed 000); Null as in Abeni & Faggioli (seed 001); Credit as in Tchana's lab (seed 004)",
+    notebook: "notebooks/06-five-schedulers.ipynb",
+    reproduce: fiveSchedulers.reproduce,
+  },
 ];
 
-export { takakura, creditLab };
+export { takakura, creditLab, fiveSchedulers };

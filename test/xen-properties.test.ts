@@ -275,3 +275,61 @@ test("the trace checker itself rejects a vCPU switched in on a second pCPU, and 
   assert.throws(() => runIntervals(twice, 2), /while current on pCPU 0/);
   assert.throws(() => runIntervals([ok[0], { t_ms: 1, pcpu: 0, prev: "b.v0", next: "idle" }], 2), /prev b.v0 but a.v0/);
 });
+
+test("Credit (credit1): conservation, exclusivity, affinity over random specs; caps bounded per accounting window", () => {
+  const R = rng(1031);
+  let capped = 0;
+  for (let s = 0; s < SPECS; s++) {
+    const board = R.pick(["ideal", "rcar-s4"]);
+    const cpus = poolCpus(R);
+    const tslice = R.pick([10, 30, 100]);
+    const ratelimit = R.pick(["off", 100, 1000, 5000] as const);
+    const sched: XenSchedulerSpec = { name: "credit", tslice_ms: tslice, ratelimit_us: ratelimit };
+    const guests: GuestSpec[] = [];
+    for (let g = R.int(1, 4); g > 0; g--) {
+      const vcpus = R.int(1, 4);
+      const cap = R.chance(0.4) ? R.int(5, 100 * vcpus) : 0;
+      guests.push({ name: `g${guests.length}`, vcpus, pin: pins(R, cpus, vcpus), weight: R.pick([128, 256, 512, 1024]), cap, workloads: workload(R, board, vcpus) });
+    }
+    const spec = system(board, cpus, sched, guests, board === "ideal" ? 0.6 : 0.3);
+    const { iv, wall } = checkCommon(spec, s + 1);
+    // csched_acct hands a capped domain at most cap% of a tslice per accounting period and parks
+    // it once its credit falls below minus its per-unit cap share: over m periods it runs at most
+    // m x cap% x tslice plus, per vCPU, the parking lag (one period of credit below zero plus a slice).
+    for (const g of guests) {
+      if (!g.cap) continue;
+      capped++;
+      const per = (tslice * g.cap) / 100;
+      const periods = Math.floor(wall / tslice);
+      let worst = 0;
+      for (let a = 0; a < periods; a++) for (let b = a; b < periods; b++) {
+        let c = 0;
+        for (let i = 0; i < g.vcpus; i++) c += runningIn(iv, `${g.name}.v${i}`, tslice * a, tslice * (b + 1));
+        worst = Math.max(worst, c - (b - a + 1) * per);
+      }
+      const slack = g.vcpus * (per + 2 * tslice);
+      assert.ok(worst <= slack + 1e-6, `${g.name} (cap ${g.cap}%) overran its cap by ${worst} ms > ${slack}; spec ${JSON.stringify(spec)}`);
+    }
+  }
+  assert.ok(capped >= 10, `${capped} capped domains exercised`);
+});
+
+// csched_acct rounds each domain's credit_fair *up* out of only 300 credits per 30 ms, so
+// every domain gains up to one credit per period and the heaviest one pays for it: with four
+// domains and weights 64:192:960:640 the heaviest gets 49.4 % instead of 51.7 % (faithful to
+// the source). The 2 % property is therefore checked for weight ratios up to 8.
+test("Credit (credit1): CPU-hog shares match random weight ratios (<= 8:1) within 2 % over 10 s", () => {
+  const R = rng(77);
+  for (let s = 0; s < 10; s++) {
+    const n = R.int(2, 4);
+    const weights = Array.from({ length: n }, () => R.pick([128, 256, 384, 512, 768, 1024]));
+    const guests: GuestSpec[] = weights.map((w, i) => ({ name: `d${i}`, vcpus: 1, pin: [[0]], weight: w, workloads: [{ kind: "cpu-hog" }] }));
+    const spec: SimSpec = { board: { preset: "rcar-s4" }, horizon_s: 10, hypervisor: { kind: "xen", pools: [{ name: "P", cpus: [0], scheduler: { name: "credit" } }] }, guests };
+    const vc = simulate(spec, { seed: s + 1 }).rows("vcpus") as any[];
+    const tot = weights.reduce((a, b) => a + b, 0);
+    vc.forEach((v, i) => {
+      const share = v.running_ms / 10_000;
+      assert.ok(Math.abs(share - weights[i] / tot) < 0.02, `weights ${weights}: d${i} got ${share}, expected ${weights[i] / tot}`);
+    });
+  }
+});

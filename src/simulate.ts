@@ -6,7 +6,7 @@ import { MS, SEC, Simulator } from "./engine/sim.js";
 import { resolveBoard, type Board } from "./hw/board.js";
 import { LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
-import { SpecError, validateSpec } from "./spec/validate.js";
+import { SpecError, validateSpec, type SpecIssue } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { RS_BLOCKED, RS_OFFLINE, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
 import { Context1 } from "./workloads/context1.js";
@@ -227,7 +227,16 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
 
 /** Rejects spec features whose models do not exist yet, before simulating. */
 function checkSupported(spec: SimSpec, _board: Board): void {
-  if (spec.hypervisor.kind !== "xen") return;
   // Every Xen scheduler and pool layout of the spec is modelled (pools spanning
   // several sockets give Credit2 several runqueues, balanced by balance_load).
+  const todo: SpecIssue[] = [];
+  if (spec.hypervisor.kind === "kvm") todo.push({ path: "hypervisor.kind", message: 'the "kvm" hypervisor is not modelled yet' });
+  spec.guests.forEach((g, gi) => g.workloads.forEach((w, wi) => {
+    if (w.kind === "cyclictest" || w.kind === "stress" || w.kind === "device-io") todo.push({ path: `guests[${gi}].workloads[${wi}].kind`, message: `the "${w.kind}" workload is not modelled yet` });
+  }));
+  spec.guests.forEach((g, gi) => {
+    if (g.dom0) todo.push({ path: `guests[${gi}].dom0`, message: "Dom0 is not modelled yet" });
+    if (g.type === "hvm") todo.push({ path: `guests[${gi}].type`, message: "HVM guests are not modelled yet" });
+  });
+  if (todo.length) throw new SpecError(todo);
 }

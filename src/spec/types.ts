@@ -105,6 +105,20 @@ export interface XenSpec {
   /** Xen release the model follows. */
   version?: "4.20";
   pools: PoolSpec[];
+  /** Xen's own timer_slop (boot option `timer_slop=`), ns. Default 50000. */
+  timer_slop_ns?: number;
+}
+
+/**
+ * KVM on a Linux host: the host kernel schedules one QEMU vCPU thread per
+ * guest vCPU (plus QEMU's main thread), next to the host's own workloads.
+ */
+export interface KvmSpec {
+  kind: "kvm";
+  /** The host Linux kernel. */
+  host_kernel?: KernelSpec;
+  /** Workloads running on the host (e.g. a stress load). */
+  host_workloads?: WorkloadSpec[];
 }
 
 /** No hypervisor: one Linux kernel directly on the board. */
@@ -112,7 +126,7 @@ export interface NativeSpec {
   kind: "native";
 }
 
-export type HypervisorSpec = XenSpec | NativeSpec;
+export type HypervisorSpec = XenSpec | KvmSpec | NativeSpec;
 
 /** Linux kernel model parameters. */
 export interface KernelSpec {
@@ -122,8 +136,10 @@ export interface KernelSpec {
   hz?: number;
   /** CONFIG_PARAVIRT_TIME_ACCOUNTING: exclude steal time from task runtime. Default false. */
   paravirt_time_accounting?: boolean;
-  /** CONFIG_PREEMPT* model. Default "none". */
-  preempt?: "none" | "voluntary" | "full";
+  /** CONFIG_PREEMPT* model: "none" (the paper's "NRT"), "voluntary", "full", "rt" (PREEMPT_RT). Default "none". */
+  preempt?: "none" | "voluntary" | "full" | "rt";
+  /** Linux's Xen PV clockevent minimum delta (TIMER_SLOP, `xen_timer_slop=` since 5.2), ns. Default 100000. Used only as a Xen guest with a PV clock (PV, PVH, or PVHVM). */
+  xen_timer_slop_ns?: number;
   /** sysctl overrides (base values before the CPU-count scaling), ns. */
   sched_latency_ns?: number;
   sched_min_granularity_ns?: number;
@@ -193,7 +209,7 @@ export interface CpuHogSpec {
   work_ms?: number;
 }
 
-export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec;
+export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec | CyclictestSpec | StressSpec | DeviceIoSpec;
 
 /** A guest domain (or, natively, the one OS). */
 export interface GuestSpec {
@@ -210,8 +226,73 @@ export interface GuestSpec {
   cap?: number;
   /** RTDS reservation: one for every vCPU, or one per vCPU. */
   rtds?: RtdsParams | RtdsParams[];
+  /** Xen: virtualization mode (xl.cfg `type=`). Default "pvh". */
+  type?: "pv" | "pvh" | "hvm";
+  /** Xen: this guest is Dom0 (PV; hosts the QEMU device models of HVM guests). At most one. */
+  dom0?: boolean;
+  /** Xen HVM: scheduling of this guest's QEMU device-model process inside Dom0. Default SCHED_OTHER nice 0. */
+  device_model?: ThreadSchedSpec;
+  /** KVM: scheduling of the QEMU vCPU threads on the host. Default SCHED_OTHER nice 0. */
+  vcpu_thread?: ThreadSchedSpec;
   kernel?: KernelSpec;
   workloads: WorkloadSpec[];
+}
+
+/** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */
+export interface ThreadSchedSpec {
+  policy?: "other" | "fifo" | "rr";
+  /** SCHED_FIFO/RR priority 1..99. */
+  priority?: number;
+  nice?: number;
+  /** Host/Dom0 CPUs the thread may run on. Default: all. */
+  cpus?: number[];
+}
+
+/**
+ * cyclictest (rt-tests): a thread sleeping with clock_nanosleep(TIMER_ABSTIME)
+ * every `interval_us` and recording latency = wake-up time - intended time.
+ */
+export interface CyclictestSpec {
+  kind: "cyclictest";
+  /** -i: interval, µs. Default 1000. */
+  interval_us?: number;
+  /** -p: SCHED_FIFO priority (1..99). Default 99. */
+  priority?: number;
+  /** -l: loops (0 = until the horizon). Default 0. */
+  loops?: number;
+  /** -h: histogram buckets of 1 µs (0 = none). Default 1000. */
+  histogram_us?: number;
+  /** -a: CPU. Default 0. */
+  cpu?: number;
+  /** Keep per-sample rows with the latency breakdown (max rows). Default 0. */
+  samples_max?: number;
+}
+
+/**
+ * Background stress (the rt-tests "worst-case latency" scenarios): CFS tasks
+ * generating interrupts, syscalls, memory and I/O pressure.
+ */
+export interface StressSpec {
+  kind: "stress";
+  /** Load intensity 0..1 (scales the rate of kernel activity). Default 1. */
+  intensity?: number;
+  /** Number of stress processes. Default: 2 per CPU. */
+  count?: number;
+  cpus?: number[];
+}
+
+/**
+ * Emulated-device accesses made by the guest (a console or disk on an HVM
+ * guest without PV drivers): a SCHED_OTHER task performing one port-I/O or
+ * MMIO access `rate_hz` times per second. On Xen HVM each access is an ioreq
+ * served by the guest's QEMU device model in Dom0 (the vCPU waits); on PV/PVH
+ * and natively it costs only the access itself.
+ */
+export interface DeviceIoSpec {
+  kind: "device-io";
+  /** Accesses per second. Default 100. */
+  rate_hz?: number;
+  cpus?: number[];
 }
 
 /** Recording options. */

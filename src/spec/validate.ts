@@ -91,15 +91,24 @@ const pool = z.strictObject({
 });
 
 const hypervisor = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("xen"), version: z.literal("4.20").optional(), pools: z.array(pool).min(1, { message: "Xen needs at least one cpupool" }) }),
+  z.strictObject({
+    kind: z.literal("xen"), version: z.literal("4.20").optional(), pools: z.array(pool).min(1, { message: "Xen needs at least one cpupool" }),
+    timer_slop_ns: int(0, 1_000_000_000, "Xen timer_slop, ns").optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("kvm"),
+    host_kernel: z.lazy(() => kernel).optional(),
+    host_workloads: z.lazy(() => z.array(workload)).optional(),
+  }),
   z.strictObject({ kind: z.literal("native") }),
-], { message: 'hypervisor.kind must be "xen" or "native"' });
+], { message: 'hypervisor.kind must be "xen", "kvm" or "native"' });
 
 const kernel = z.strictObject({
   version: z.literal("5.10", { message: 'only "5.10" is modelled' }).optional(),
   hz: z.union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000)], { message: "CONFIG_HZ must be one of 100, 250, 300, 1000" }).optional(),
   paravirt_time_accounting: z.boolean({ message: "must be true or false" }).optional(),
-  preempt: z.enum(["none", "voluntary", "full"], { message: 'must be "none", "voluntary" or "full"' }).optional(),
+  preempt: z.enum(["none", "voluntary", "full", "rt"], { message: 'must be "none", "voluntary", "full" or "rt"' }).optional(),
+  xen_timer_slop_ns: int(0, 100_000_000, "Xen PV clockevent min delta (TIMER_SLOP), ns").optional(),
   sched_latency_ns: int(100000, 1000000000, "sysctl_sched_latency base value, ns").optional(),
   sched_min_granularity_ns: int(100000, 1000000000, "sysctl_sched_min_granularity base value, ns").optional(),
   sched_wakeup_granularity_ns: int(0, 1000000000, "sysctl_sched_wakeup_granularity base value, ns").optional(),
@@ -141,13 +150,40 @@ const workload = z.discriminatedUnion("kind", [
     cpus: cpuList.min(1).optional(),
   }),
   z.strictObject({
+    kind: z.literal("cyclictest"),
+    interval_us: int(1, 10_000_000, "cyclictest -i interval, µs").optional(),
+    priority: int(1, 99, "cyclictest -p SCHED_FIFO priority").optional(),
+    loops: int(0, 1e12, "cyclictest -l loops (0 = until the horizon)").optional(),
+    histogram_us: int(0, 1_000_000, "cyclictest -h buckets (HIST_MAX 1000000)").optional(),
+    cpu: int(0, 4095, "cyclictest -a CPU").optional(),
+    samples_max: int(0, 100_000_000, "per-sample rows kept").optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("device-io"),
+    rate_hz: num(0, 1_000_000, "emulated-device accesses per second").optional(),
+    cpus: cpuList.min(1).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("stress"),
+    intensity: num(0, 1, "stress intensity").optional(),
+    count: int(1, 4096, "stress processes").optional(),
+    cpus: cpuList.min(1).optional(),
+  }),
+  z.strictObject({
     kind: z.literal("cpu-hog"),
     count: int(1, 1024, "number of hog processes").optional(),
     cpus: cpuList.min(1).optional(),
     nice: int(-20, 19, "nice value").optional(),
     work_ms: num(0.001, 1e9, "CPU work per process, ms").optional(),
   }),
-], { message: 'workload kind must be "context1", "cpu-hog" or "periodic"' });
+], { message: 'workload kind must be "context1", "cpu-hog", "periodic", "cyclictest", "stress" or "device-io"' });
+
+const threadSched = z.strictObject({
+  policy: z.enum(["other", "fifo", "rr"], { message: 'policy must be "other", "fifo" or "rr"' }).optional(),
+  priority: int(1, 99, "SCHED_FIFO/RR priority").optional(),
+  nice: int(-20, 19, "nice value").optional(),
+  cpus: cpuList.min(1).optional(),
+});
 
 const rtdsParams = z.strictObject({
   period_us: int(10, 4_294_967_295, "RTDS period, µs (min 10)").optional(),
@@ -163,6 +199,10 @@ const guest = z.strictObject({
   weight: int(1, 65535, "scheduler weight (xl sched-* -w)").optional(),
   cap: int(0, 6400, "cap in percent of one pCPU (xl sched-* -c), 0 = none").optional(),
   rtds: z.union([rtdsParams, z.array(rtdsParams)]).optional(),
+  type: z.enum(["pv", "pvh", "hvm"], { message: 'type must be "pv", "pvh" or "hvm" (xl.cfg type=)' }).optional(),
+  dom0: z.boolean().optional(),
+  device_model: threadSched.optional(),
+  vcpu_thread: threadSched.optional(),
   kernel: kernel.optional(),
   workloads: z.array(workload),
 });
@@ -253,9 +293,29 @@ export function validateSpec(spec: unknown): SimSpec {
       else poolCpus = pool.cpus;
     } else {
       if (g.pool !== undefined) add(`${gp}.pool`, "pools exist only under a Xen hypervisor");
-      if (s.guests.length > 1 && gi === 1) add("guests", "a native system runs exactly one OS (one entry in guests)");
-      if (g.vcpus > ncpu) add(`${gp}.vcpus`, `a native kernel has one CPU per board CPU: at most ${ncpu}; got ${g.vcpus}`);
+      if (s.hypervisor.kind === "native") {
+        if (s.guests.length > 1 && gi === 1) add("guests", "a native system runs exactly one OS (one entry in guests)");
+        if (g.vcpus > ncpu) add(`${gp}.vcpus`, `a native kernel has one CPU per board CPU: at most ${ncpu}; got ${g.vcpus}`);
+      }
     }
+    if (s.hypervisor.kind !== "xen") {
+      for (const f of ["type", "dom0", "device_model"] as const) if (g[f] !== undefined) add(`${gp}.${f}`, "applies to Xen guests only");
+    } else {
+      if (g.device_model !== undefined && (g.type ?? "pvh") !== "hvm") add(`${gp}.device_model`, `only HVM guests have a QEMU device model; ${g.name} is ${g.type ?? "pvh"}`);
+      if (g.dom0 && g.type !== undefined && g.type !== "pv") add(`${gp}.type`, `Dom0 is a PV guest; got ${JSON.stringify(g.type)}`);
+      if (g.dom0 && gi !== s.guests.findIndex((x) => x.dom0)) add(`${gp}.dom0`, "there is only one Dom0");
+    }
+    if (g.vcpu_thread !== undefined && s.hypervisor.kind !== "kvm") add(`${gp}.vcpu_thread`, "applies to KVM guests only");
+    if (s.hypervisor.kind === "kvm") {
+      if (g.pin !== undefined) add(`${gp}.pin`, "under KVM, place vCPU threads with vcpu_thread.cpus (host CPUs)");
+      g.vcpu_thread?.cpus?.forEach((c, ci) => { if (c >= ncpu) add(`${gp}.vcpu_thread.cpus[${ci}]`, `host CPU ${c} does not exist; board ${preset.id} has CPUs 0..${ncpu - 1}`); });
+    }
+    if (g.device_model?.cpus) g.device_model.cpus.forEach((c, ci) => {
+      const d0 = s.guests.find((x) => x.dom0);
+      if (d0 && c >= d0.vcpus) add(`${gp}.device_model.cpus[${ci}]`, `Dom0 CPU ${c} does not exist; ${d0.name} has CPUs 0..${d0.vcpus - 1}`);
+    });
+    if ((g.type ?? "pvh") === "hvm" && s.hypervisor.kind === "xen" && !s.guests.some((x) => x.dom0))
+      add(`${gp}.type`, "an HVM guest needs a Dom0 guest (dom0: true) to host its QEMU device model");
     if (g.pin) {
       if (g.pin.length !== 1 && g.pin.length !== g.vcpus)
         add(`${gp}.pin`, `needs one entry per vCPU (${g.vcpus}) or a single entry for all; got ${g.pin.length}`);
@@ -277,7 +337,8 @@ export function validateSpec(spec: unknown): SimSpec {
       });
     }
     g.workloads.forEach((w, wi) => {
-      w.cpus?.forEach((c, ci) => {
+      if (w.kind === "cyclictest" && (w.cpu ?? 0) >= g.vcpus) add(`${gp}.workloads[${wi}].cpu`, `guest CPU ${w.cpu} does not exist; ${g.name} has CPUs 0..${g.vcpus - 1}`);
+      if (w.kind !== "cyclictest") w.cpus?.forEach((c, ci) => {
         if (c >= g.vcpus) add(`${gp}.workloads[${wi}].cpus[${ci}]`, `guest CPU ${c} does not exist; ${g.name} has CPUs 0..${g.vcpus - 1}`);
       });
     });

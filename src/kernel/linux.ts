@@ -72,6 +72,26 @@ export interface CpuHost {
   sendIpi(from: number, to: number, now: number): void;
   /** Steal clock of CPU `cpu` (ns the CPU was runnable but not running). */
   steal(cpu: number, now: number): number;
+  /**
+   * Program CPU `cpu`'s clockevent device to fire at absolute time `t` (ns),
+   * replacing any earlier programming (`t` < 0 stops it). The kernel has
+   * already applied the device's minimum delta (see `minTimerDelta`). The
+   * host delivers the expiry, possibly late (hypervisor timer paths), as
+   * `kernel.raiseIrq(cpu, IRQ_TIMER, now)`.
+   * Optional until the kernel uses it; hosts should implement it.
+   */
+  setTimer?(cpu: number, t: number, now: number): void;
+  /** Minimum programmable delta of CPU `cpu`'s clockevent device, ns (Xen PV clockevent: TIMER_SLOP). */
+  minTimerDelta?(cpu: number): number;
+  /** Cost of one clock read (rdtsc / pvclock) on `cpu`, ns: trapped and emulated rdtsc costs more. */
+  clockReadCost?(cpu: number): number;
+  /**
+   * The guest on CPU `cpu` performs an emulated-device access (port I/O or
+   * MMIO). Hosts that forward it to a device model may suspend the CPU
+   * (`kernel.suspend`) and resume it when the access completes; others
+   * return at once. Returns the extra cost (ns) of the access on the CPU.
+   */
+  deviceAccess?(cpu: number, now: number): number;
 }
 
 export const IRQ_TIMER = 0;

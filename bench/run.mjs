@@ -18,6 +18,33 @@ function periodicSpec(policy, horizonS) {
   };
 }
 
+// cyclictest at 1 kHz on one CPU under the stress load: natively on the i7-6700, or in a one-vCPU
+// Xen PVH guest (pass-through timer) pinned to its own pCPU with the stress inside the guest
+function cyclictestSpec(where, preempt, loops) {
+  const guest = {
+    name: where === "xen" ? "domU" : "linux", vcpus: 1, kernel: { preempt },
+    workloads: [{ kind: "cyclictest", interval_us: 1000, loops, histogram_us: 1000 }, { kind: "stress" }],
+  };
+  const horizon_s = loops / 1000 + 0.5;
+  if (where === "native") return { board: { preset: "i7-6700" }, hypervisor: { kind: "native" }, horizon_s, guests: [guest] };
+  return {
+    board: { preset: "i7-6700" }, horizon_s,
+    hypervisor: { kind: "xen", pools: [{ name: "Pool-0", cpus: [0, 1], scheduler: { name: "credit" } }] },
+    guests: [{ ...guest, type: "pvh", pin: [[1]] }],
+  };
+}
+
+if (process.argv[2] === "--cyclictest-child") {
+  const [where, preempt, loops] = [process.argv[3], process.argv[4], Number(process.argv[5])];
+  const r = simulate(cyclictestSpec(where, preempt, loops), { seed: 1 });
+  const c = r.rows("cyclictest")[0];
+  process.stdout.write(JSON.stringify({
+    cycles: c.cycles, max: c.max_latency_us, events: r.stats.events, wall_s: r.stats.wall_ms / 1000,
+    heap_mib: process.memoryUsage().heapUsed / 2 ** 20, max_rss_mib: process.resourceUsage().maxRSS / 1024,
+  }) + "\n");
+  process.exit(0);
+}
+
 // child mode: one periodic run per process, so that peak RSS belongs to that run alone
 if (process.argv[2] === "--periodic-child") {
   const [policy, h] = [process.argv[3], Number(process.argv[4])];
@@ -76,5 +103,15 @@ for (const [policy, label] of [["deadline", "EDF (SCHED_DEADLINE)"], ["fifo", "r
     console.log(`${`periodic 10 tasks U=0.8, 1 CPU, ${label}, ${h} s`.padEnd(62)} ${(r.jobs / r.wall_s / 1e6).toFixed(2).padStart(5)} M jobs/s  ` +
       `(${r.jobs.toLocaleString("en")} jobs, ${r.misses} misses, ${(r.events / r.wall_s / 1e6).toFixed(2)} M events/s, ${r.wall_s.toFixed(2)} s; ` +
       `RSS ${r.rss_mib.toFixed(0)} MiB, peak ${r.max_rss_mib.toFixed(0)} MiB)`);
+  }
+}
+
+for (const [where, label] of [["native", "native i7-6700"], ["xen", "Xen PVH guest (pass-through timer), i7-6700"]]) {
+  for (const preempt of ["none", "rt"]) {
+    for (const loops of [100_000, 1_000_000]) {
+      const r = JSON.parse(execFileSync(process.execPath, [self, "--cyclictest-child", where, preempt, String(loops)], { encoding: "utf8" }));
+      console.log(`${`cyclictest 1 kHz + stress, ${label}, ${preempt === "rt" ? "PREEMPT_RT" : "PREEMPT_NONE"}, ${loops.toLocaleString("en")} loops`.padEnd(86)} ` +
+        `${r.wall_s.toFixed(2).padStart(6)} s  (${(r.events / r.wall_s / 1e6).toFixed(2)} M events/s, max ${r.max} µs; heap ${r.heap_mib.toFixed(0)} MiB, peak RSS ${r.max_rss_mib.toFixed(0)} MiB)`);
+    }
   }
 }

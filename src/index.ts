@@ -17,5 +17,8 @@ export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";
 export { experiments, takakura, creditLab, fiveSchedulers, type Experiment } from "./experiments/index.js";
 export { rtApp, parseRtAppText, isRtApp, RtAppError, type RtAppOptions, type RtAppResult } from "./workloads/rtapp.js";
 export { wcetUs } from "./workloads/periodic.js";
+export { cyclictestHistogramText, calcdiffUs } from "./workloads/cyclictest.js";
+export { kernelData, type KernelData } from "./kernel/latency.js";
+export { LAT_COMPONENTS } from "./kernel/linux.js";
 export { toRatio, checkParamDl } from "./sched/linux/deadline.js";
 export { rrTimesliceTicks } from "./sched/linux/rt.js";

@@ -2,9 +2,9 @@
  * simulate(spec, {seed}): builds the modelled system from a validated spec,
  * runs it and collects the result tables. A pure function of (spec, seed).
  */
-import { MS, SEC, Simulator } from "./engine/sim.js";
-import { resolveBoard, type Board } from "./hw/board.js";
-import { LinuxKernel, type CpuHost } from "./kernel/linux.js";
+import { MS, SEC, Simulator, type TimerTarget } from "./engine/sim.js";
+import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
+import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
 import { SpecError, validateSpec, type SpecIssue } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
@@ -14,6 +14,10 @@ import { CpuHog } from "./workloads/hog.js";
 import { JobLog, PeriodicTasks, periodicIssues } from "./workloads/periodic.js";
 import type { PeriodicSpec } from "./spec/types.js";
 import { SimResult, type Columns } from "./results/result.js";
+import { Cyclictest, LATENCY_COMPONENT_COLUMNS } from "./workloads/cyclictest.js";
+import { DeviceIo } from "./workloads/deviceio.js";
+import { Stress } from "./workloads/stress.js";
+import { LAT_COMPONENTS } from "./kernel/linux.js";
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -31,6 +35,8 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     hz: k.hz ?? 250,
     paravirtTimeAccounting: k.paravirt_time_accounting ?? false,
     preemptFull: k.preempt === "full",
+    preempt: k.preempt ?? "none",
+    kernelWorkScale: board.kernelWorkScale ?? 1,
     tunables: {
       latency: k.sched_latency_ns,
       minGranularity: k.sched_min_granularity_ns,
@@ -45,17 +51,42 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
   });
 }
 
-/** Bare metal: CPUs never lose the processor; halting is WFI. */
-class NativeHost implements CpuHost {
+/**
+ * Bare metal: CPUs never lose the processor; halting is WFI. Each CPU's
+ * clockevent device is its local APIC timer (TSC-deadline or one-shot
+ * count), modelled as a simulator timer that fires exactly when programmed,
+ * with the board's minimum delta; a clock read is a native rdtsc; a device
+ * register access costs the board's device_access.
+ */
+class NativeHost implements CpuHost, TimerTarget {
   kernel!: LinuxKernel;
-  constructor(private readonly sim: Simulator, private readonly ipiLatency: number) {}
+  private readonly dev: number[] = [];
+  constructor(private readonly sim: Simulator, private readonly board: Board, ncpus: number) {
+    for (let i = 0; i < ncpus; i++) this.dev.push(sim.timer(this, 0, i));
+  }
   halt(): void {}
   kick(): void {}
   sendIpi(_from: number, to: number, now: number): void {
-    this.kernel.raiseIrqAt(to, now + this.ipiLatency);
+    this.kernel.raiseIrqAt(to, now + boardCost(this.board, C.hv_ipi_latency));
   }
   steal(): number {
     return 0;
+  }
+  setTimer(cpu: number, t: number): void {
+    if (t < 0) this.sim.cancel(this.dev[cpu]);
+    else this.sim.arm(this.dev[cpu], t);
+  }
+  minTimerDelta(): number {
+    return this.board.lapicMinDeltaNs ?? 0;
+  }
+  clockReadCost(): number {
+    return this.board.rdtscNativeNs ?? 0;
+  }
+  deviceAccess(): number {
+    return boardCost(this.board, C.device_access);
+  }
+  onTimer(_kind: number, cpu: number, now: number): void {
+    this.kernel.raiseIrq(cpu, IRQ_TIMER, now);
   }
 }
 
@@ -79,6 +110,9 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const c1: { guest: string; w: Context1 }[] = [];
   const hogs: { guest: string; w: CpuHog }[] = [];
   const periodic: { guest: string; w: PeriodicTasks }[] = [];
+  const cyclic: { guest: string; w: Cyclictest }[] = [];
+  const stresses: { guest: string; w: Stress }[] = [];
+  const devio: { guest: string; w: DeviceIo }[] = [];
   const jobLog = new JobLog(spec.record?.jobs_max ?? 0);
   let xen: Xen | null = null;
   const trace = { t: [] as number[], pcpu: [] as number[], prev: [] as string[], next: [] as string[] };
@@ -109,7 +143,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
       };
     }
   } else {
-    const host = new NativeHost(sim, board.cost[12]);
+    const host = new NativeHost(sim, board, kernels[0].cpus.length);
     host.kernel = kernels[0];
     kernels[0].host = host;
   }
@@ -134,6 +168,12 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
         }, 0) });
       } else if (w.kind === "cpu-hog") {
         hogs.push({ guest: g.name, w: new CpuHog(k, `${g.name}/hog#${wi}`, w.count ?? 1, w.cpus ?? all, w.nice ?? 0, 0, w.work_ms ?? Infinity) });
+      } else if (w.kind === "cyclictest") {
+        cyclic.push({ guest: g.name, w: new Cyclictest(k, `${g.name}/cyclictest#${wi}`, cyclic.length, w, from, 0) });
+      } else if (w.kind === "stress") {
+        stresses.push({ guest: g.name, w: new Stress(sim, k, `${g.name}/stress#${wi}`, w, all, 0) });
+      } else if (w.kind === "device-io") {
+        devio.push({ guest: g.name, w: new DeviceIo(k, `${g.name}/device-io#${wi}`, w, all, from, 0) });
       }
     });
   });
@@ -222,7 +262,74 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
       };
     }
   }
+  if (cyclic.length) Object.assign(tables, cyclictestTables(cyclic));
+  if (devio.length) {
+    tables.device_io = {
+      domain: devio.map((x) => x.guest), task: devio.map((x) => x.w.task.name), accesses: devio.map((x) => x.w.accesses),
+      mean_access_us: devio.map((x) => (x.w.accesses ? x.w.sumNs / x.w.accesses / 1000 : null)),
+      max_access_us: devio.map((x) => (x.w.accesses ? x.w.maxNs / 1000 : null)),
+    };
+  }
+  if (stresses.length) {
+    tables.stress = {
+      domain: stresses.map((x) => x.guest), processes: stresses.map((x) => x.w.tasks.length),
+      kernel_activities: stresses.map((x) => x.w.activities), interrupts: stresses.map((x) => x.w.interrupts),
+    };
+  }
   return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC });
+}
+
+/** The cyclictest tables: per thread, histogram, overflow cycles, samples, breakdown. */
+function cyclictestTables(cyclic: { guest: string; w: Cyclictest }[]): Record<string, Columns> {
+  const out: Record<string, Columns> = {};
+  const ws = cyclic.map((x) => x.w);
+  const nn = (w: Cyclictest, v: number) => (w.cycles > 0 ? v : null);
+  out.cyclictest = {
+    domain: cyclic.map((x) => x.guest), thread: ws.map((w) => w.thread), cpu: ws.map((w) => w.cpu),
+    priority: ws.map((w) => w.priority), interval_us: ws.map((w) => w.interval / 1000), cycles: ws.map((w) => w.cycles),
+    min_latency_us: ws.map((w) => nn(w, w.min)), avg_latency_us: ws.map((w) => nn(w, w.sum / w.cycles)),
+    max_latency_us: ws.map((w) => nn(w, w.max)), overflows: ws.map((w) => w.overflows),
+    p50_latency_us: ws.map((w) => w.percentile(50)), p99_latency_us: ws.map((w) => w.percentile(99)),
+    p999_latency_us: ws.map((w) => w.percentile(99.9)), histogram_us: ws.map((w) => w.histogramUs),
+  };
+  const hd: string[] = [], ht: number[] = [], hu: number[] = [], hc: number[] = [];
+  const od: string[] = [], ot: number[] = [], oc: number[] = [];
+  cyclic.forEach(({ guest, w }) => {
+    const h = w.histogramRows();
+    for (let i = 0; i < h.us.length; i++) { hd.push(guest); ht.push(w.thread); hu.push(h.us[i]); hc.push(h.count[i]); }
+    const o = w.outliers.toArray();
+    for (let i = 0; i < o.length; i++) { od.push(guest); ot.push(w.thread); oc.push(o[i]); }
+  });
+  out.latency_hist = { domain: hd, thread: ht, latency_us: hu, count: hc };
+  out.latency_overflows = { domain: od, thread: ot, cycle: oc };
+  const bd: string[] = [], bt: number[] = [], bc: string[] = [], bm: (number | null)[] = [], bx: (number | null)[] = [], bs: number[] = [];
+  cyclic.forEach(({ guest, w }) => {
+    const totalUs = w.sum;
+    LAT_COMPONENTS.forEach((c, i) => {
+      bd.push(guest); bt.push(w.thread); bc.push(c);
+      bm.push(w.cycles > 0 ? w.compSum[i] / w.cycles / 1000 : null);
+      bx.push(w.cycles > 0 ? w.compMax[i] / 1000 : null);
+      bs.push(totalUs > 0 ? (w.compSum[i] / 1000 / totalUs) * 100 : 0);
+    });
+  });
+  out.latency_breakdown = { domain: bd, thread: bt, component: bc, mean_us: bm, max_us: bx, share_pct: bs };
+  if (ws.some((w) => w.sCycle.n > 0)) {
+    const cols: Record<string, number[] | string[]> = { domain: [], thread: [], cycle: [], expiry_us: [], latency_us: [] };
+    for (const c of LATENCY_COMPONENT_COLUMNS) cols[c] = [];
+    cyclic.forEach(({ guest, w }) => {
+      const n = w.sCycle.n;
+      for (let k = 0; k < n; k++) {
+        (cols.domain as string[]).push(guest);
+        (cols.thread as number[]).push(w.thread);
+        (cols.cycle as number[]).push(w.sCycle.data[k]);
+        (cols.expiry_us as number[]).push(w.sExpiry.data[k] / 1000);
+        (cols.latency_us as number[]).push(w.sLatency.data[k]);
+        LATENCY_COMPONENT_COLUMNS.forEach((c, i) => (cols[c] as number[]).push(w.sComp[i].data[k] / 1000));
+      }
+    });
+    out.latency_samples = cols;
+  }
+  return out;
 }
 
 /** Rejects spec features whose models do not exist yet, before simulating. */
@@ -231,9 +338,6 @@ function checkSupported(spec: SimSpec, _board: Board): void {
   // several sockets give Credit2 several runqueues, balanced by balance_load).
   const todo: SpecIssue[] = [];
   if (spec.hypervisor.kind === "kvm") todo.push({ path: "hypervisor.kind", message: 'the "kvm" hypervisor is not modelled yet' });
-  spec.guests.forEach((g, gi) => g.workloads.forEach((w, wi) => {
-    if (w.kind === "cyclictest" || w.kind === "stress" || w.kind === "device-io") todo.push({ path: `guests[${gi}].workloads[${wi}].kind`, message: `the "${w.kind}" workload is not modelled yet` });
-  }));
   spec.guests.forEach((g, gi) => {
     if (g.dom0) todo.push({ path: `guests[${gi}].dom0`, message: "Dom0 is not modelled yet" });
     if (g.type === "hvm") todo.push({ path: `guests[${gi}].type`, message: "HVM guests are not modelled yet" });

@@ -3,17 +3,40 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CostName } from "../spec/types.js";
 
-/** All cost names, in a fixed order (index = cost id). */
-export const COST_NAMES: readonly CostName[] = [
+/**
+ * Names of the per-operation costs of a board (ns), in a fixed order
+ * (index = cost id, see {@link C}). The first fourteen are the spec's
+ * `CostName`s; the rest were added for the latency models. Existing indices
+ * never move. Every name can be overridden through `board.costs_ns`.
+ *
+ * - `device_access`: one emulated-device register access (port I/O or MMIO
+ *   read) on bare metal, ns.
+ * - `rdtsc_native`, `rdtsc_trap`, `vm_entry_exit`, `irq_injection`,
+ *   `lapic_min_delta`: stored in the presets as the top-level fields
+ *   `rdtsc_native_ns`, `rdtsc_trap_ns`, `vm_entry_exit_ns`,
+ *   `irq_injection_ns`, `lapic_min_delta_ns` (see {@link BoardPreset}).
+ */
+export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
   "context_switch", "timer_irq", "ipi_irq", "ipi_send", "hv_vcpu_switch", "hv_ipi_latency", "hv_wake",
-];
+  "device_access", "rdtsc_native", "rdtsc_trap", "vm_entry_exit", "irq_injection", "lapic_min_delta",
+] as const;
+
+/** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
+export type BoardCostName = (typeof COST_NAMES)[number];
+
+// every spec cost name is a board cost name (compile-time check)
+const _specNamesAreBoardNames: readonly BoardCostName[] = [] as CostName[];
+void _specNamesAreBoardNames;
 
 /** A value with its provenance, as stored in data/ presets. */
 export interface Sourced<T> {
   value: T;
   provenance: string;
 }
+
+/** Board-level costs stored as top-level preset fields (`<name>_ns`) rather than in `costs_ns`. */
+const TOP_LEVEL_COSTS = ["rdtsc_native", "rdtsc_trap", "vm_entry_exit", "irq_injection", "lapic_min_delta"] as const;
 
 /** A board preset as stored in data/boards/*.json. */
 export interface BoardPreset {
@@ -26,7 +49,26 @@ export interface BoardPreset {
   clock_mhz: number;
   provenance: string;
   jitter_cv: Sourced<number>;
-  costs_ns: Record<CostName, Sourced<number>>;
+  /** Per-operation costs. Entries added after a preset was written may be missing (default 0). */
+  costs_ns: Partial<Record<BoardCostName, Sourced<number>>>;
+  /** The CPU lets guests execute rdtsc natively (invariant, synchronised TSC and VMX/SVM TSC offsetting usable). Default true. */
+  tsc_passthrough?: Sourced<boolean>;
+  /** Latency of one native rdtsc (or the architecture's counter read), ns. Default 0. */
+  rdtsc_native_ns?: Sourced<number>;
+  /** One trapped and emulated rdtsc (VM exit, emulation, VM entry), ns. Default 0. */
+  rdtsc_trap_ns?: Sourced<number>;
+  /** One VM exit + VM entry round trip with the hypervisor's minimal exit dispatch, ns. Default 0. */
+  vm_entry_exit_ns?: Sourced<number>;
+  /** Injecting a virtual interrupt into a running guest (event-channel upcall or vLAPIC injection on entry), ns. Default 0. */
+  irq_injection_ns?: Sourced<number>;
+  /** Minimum programmable delta of the local timer clockevent (LAPIC one-shot or TSC-deadline), ns. Default 0. */
+  lapic_min_delta_ns?: Sourced<number>;
+  /**
+   * Factor applied to the kernel-section lengths of data/kernels (stated for
+   * the reference machine of that file) on this board: > 1 on a slower CPU.
+   * Default 1.
+   */
+  kernel_work_scale?: Sourced<number>;
 }
 
 /** Directory of the data/ presets shipped with the package (the nearest `data/boards` above this module). */
@@ -64,23 +106,59 @@ export interface Board {
   cpus: number;
   sockets: number;
   threadsPerCore: number;
-  /** Cost per operation, ns, indexed like COST_NAMES. */
+  /** Cost per operation, ns, indexed like COST_NAMES (see {@link C}); older tables may be shorter (missing = 0). */
   cost: Float64Array;
   jitterCv: number;
+  // The fields below are always set by resolveBoard; they are optional so that
+  // hand-made boards (tests) stay valid. Read them with the defaults noted.
+  /** CPU clock, MHz. */
+  clockMhz?: number;
+  /** Guests may execute rdtsc without a trap (see {@link BoardPreset.tsc_passthrough}). Default true. */
+  tscPassthrough?: boolean;
+  /** = cost[C.rdtsc_native]. Default 0. */
+  rdtscNativeNs?: number;
+  /** = cost[C.rdtsc_trap]. Default 0. */
+  rdtscTrapNs?: number;
+  /** = cost[C.vm_entry_exit]. Default 0. */
+  vmEntryExitNs?: number;
+  /** = cost[C.irq_injection]. Default 0. */
+  irqInjectionNs?: number;
+  /** = cost[C.lapic_min_delta]. Default 0. */
+  lapicMinDeltaNs?: number;
+  /** Scale of data/kernels section lengths on this board. Default 1. */
+  kernelWorkScale?: number;
+}
+
+/** Cost `id` of a board (0 when its table predates that cost). */
+export function boardCost(b: Board, id: number): number {
+  return b.cost[id] ?? 0;
+}
+
+/** The value of a cost in a preset (top-level `<name>_ns` fields for the virtualization costs), 0 if absent. */
+export function presetCost(p: BoardPreset, n: BoardCostName): number {
+  if ((TOP_LEVEL_COSTS as readonly string[]).includes(n)) {
+    const f = (p as unknown as Record<string, Sourced<number> | undefined>)[`${n}_ns`];
+    return f?.value ?? 0;
+  }
+  return p.costs_ns[n]?.value ?? 0;
 }
 
 /** Resolves a preset plus overrides into a Board. */
-export function resolveBoard(preset: string, overrides?: Partial<Record<CostName, number>>, jitterCv?: number): Board {
+export function resolveBoard(preset: string, overrides?: Partial<Record<string, number>>, jitterCv?: number): Board {
   const p = boardPresets().get(preset);
   if (!p) throw new Error(`unknown board preset ${preset}`);
   const cost = new Float64Array(COST_NAMES.length);
   COST_NAMES.forEach((n, i) => {
     const o = overrides?.[n];
-    cost[i] = o !== undefined ? o : p.costs_ns[n].value;
+    cost[i] = o !== undefined ? o : presetCost(p, n);
   });
   return {
     id: p.id, name: p.name, cpus: p.cpus, sockets: p.sockets, threadsPerCore: p.threads_per_core,
-    cost, jitterCv: jitterCv ?? p.jitter_cv.value,
+    cost, jitterCv: jitterCv ?? p.jitter_cv.value, clockMhz: p.clock_mhz,
+    tscPassthrough: p.tsc_passthrough?.value ?? true,
+    rdtscNativeNs: cost[C.rdtsc_native], rdtscTrapNs: cost[C.rdtsc_trap], vmEntryExitNs: cost[C.vm_entry_exit],
+    irqInjectionNs: cost[C.irq_injection], lapicMinDeltaNs: cost[C.lapic_min_delta],
+    kernelWorkScale: p.kernel_work_scale?.value ?? 1,
   };
 }
 
@@ -88,4 +166,5 @@ export function resolveBoard(preset: string, overrides?: Partial<Record<CostName
 export const C = {
   syscall: 0, pipe_read: 1, pipe_write: 2, wake_up: 3, wake_up_remote: 4, sleep: 5, schedule: 6,
   context_switch: 7, timer_irq: 8, ipi_irq: 9, ipi_send: 10, hv_vcpu_switch: 11, hv_ipi_latency: 12, hv_wake: 13,
+  device_access: 14, rdtsc_native: 15, rdtsc_trap: 16, vm_entry_exit: 17, irq_injection: 18, lapic_min_delta: 19,
 } as const;

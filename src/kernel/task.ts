@@ -1,3 +1,6 @@
+import type { RandomStream } from "../engine/random.js";
+import type { LatencyProbe } from "./linux.js";
+
 /** Task states (a subset of Linux's __state). */
 export const TASK_RUNNING = 0; // on a runqueue (running or runnable)
 export const TASK_SLEEPING = 1; // blocked (TASK_INTERRUPTIBLE)
@@ -8,6 +11,21 @@ export const A_PIPE_WRITE = 1; // write(2) 8 bytes to pipe actArg
 export const A_PIPE_READ = 2; // read(2) 8 bytes from pipe actArg
 /** clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, actArg): sleep until absolute time actArg (ns); a past target returns at once. */
 export const A_SLEEP_UNTIL = 3;
+/** A kernel activity (system call, page fault, reclaim ...) of activity index actArg of the kernel's latency model: syscall entry, then its sections. */
+export const A_KERNEL = 4;
+/** clock_gettime(CLOCK_MONOTONIC) through the vDSO: one clock read (the host's clockReadCost), in user mode. */
+export const A_CLOCK_READ = 5;
+/** Block until the kernel wakes the task explicitly (kernel threads waiting for work; a finished program). */
+export const A_WAIT = 6;
+/** One emulated-device register access through a driver (activity index actArg): kernel path, host.deviceAccess, kernel path. */
+export const A_DEVICE_IO = 7;
+/** Kernel-internal: the work of a threaded interrupt handler (activity index actArg), no syscall entry. */
+export const A_IRQ_WORK = 8;
+
+/** Non-preemptibility of the current segment (Task.np). */
+export const NP_NONE = 0; // user mode, or preemptible kernel code
+export const NP_PREEMPT_OFF = 1; // preemption disabled (spinlock, PREEMPT_NONE kernel path); interrupts are delivered
+export const NP_IRQS_OFF = 2; // interrupts disabled: interrupts stay pending until the segment ends
 
 /** Scheduling classes, in sched_class order (a higher number always preempts a lower one). */
 export const CLS_FAIR = 0; // SCHED_NORMAL (CFS)
@@ -102,8 +120,35 @@ export class Task {
   phase = 0;
   /** Remaining ns of the current segment. */
   segRemaining = 0;
-  /** Current segment is kernel mode inside a syscall (no preemption point until it ends, unless PREEMPT). */
+  /** Current segment is kernel mode inside a syscall. */
   inKernel = false;
+  /** Non-preemptibility of the current segment: NP_NONE, NP_PREEMPT_OFF or NP_IRQS_OFF. */
+  np = NP_NONE;
+  /**
+   * A segment may start with an interrupts-off part (cI ns) followed by a
+   * non-preemptible part (cN ns) before the rest runs at level `np`; both
+   * count down as the segment runs. A kernel activity (kAct >= 0) is one
+   * segment made of chunks [cI][cN][cP] drawn lazily, one after the other,
+   * as time is accounted: an event is created at a part boundary only when
+   * an interrupt or need_resched waits for it.
+   */
+  cI = 0;
+  cN = 0;
+  /** Preemptible rest of the current chunk of a kernel activity, ns. */
+  cP = 0;
+  /** Activity index whose chunks are drawn lazily for the current segment (-1: none). */
+  kAct = -1;
+  /** Clock-read ns at the head of the current segment (latency breakdown). */
+  segClock = 0;
+  /** hrtimer slack of the task's sleeps (current->timer_slack_ns; RT and DL tasks sleep without slack). */
+  timerSlackNs = 50_000;
+  // kernel activity in progress (A_KERNEL, A_IRQ_WORK, A_DEVICE_IO)
+  /** Kernel work of the activity not yet drawn into chunks, ns (A_DEVICE_IO: the rest of its path). */
+  kWork = 0;
+  /** Random stream for the task's kernel sections (null: the CPU's). */
+  rng: RandomStream | null = null;
+  /** Latency probe of a measuring task (cyclictest), null otherwise. */
+  probe: LatencyProbe | null = null;
   /** True between deciding to sleep and being dequeued; cleared by a racing wake-up. */
   goingToSleep = false;
   // statistics

@@ -17,7 +17,7 @@
 import type { Simulator, TimerTarget } from "../engine/sim.js";
 import { C, type Board } from "../hw/board.js";
 import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
-import { IRQ_RESCHED } from "../kernel/linux.js";
+import { IRQ_RESCHED, IRQ_TIMER } from "../kernel/linux.js";
 import type { GuestSpec } from "../spec/types.js";
 
 export const RS_RUNNING = 0;
@@ -337,9 +337,37 @@ export class Xen implements TimerTarget {
   }
 }
 
-/** The CpuHost a Xen guest kernel sees. */
-class XenGuestHost implements CpuHost {
-  constructor(private readonly xen: Xen, private readonly dom: Domain) {}
+/**
+ * The CpuHost a Xen guest kernel sees. Timers are a pass-through for now:
+ * each vCPU's clockevent fires exactly at the programmed time through a
+ * per-vCPU simulator timer (min delta 0), raising IRQ_TIMER on the guest
+ * CPU (which wakes a blocked vCPU through the usual kick path); a clock read
+ * costs a native rdtsc when the board passes the TSC through, a trapped one
+ * otherwise. Xen's real timer path (TIMER_SLOP, timer_slop, VIRQ_TIMER)
+ * replaces this.
+ */
+class XenGuestHost implements CpuHost, TimerTarget {
+  private readonly timers: number[] = [];
+  private readonly clockCost: number;
+  constructor(private readonly xen: Xen, private readonly dom: Domain) {
+    const n = dom.kernel.cpus.length;
+    for (let i = 0; i < n; i++) this.timers.push(xen.sim.timer(this, 0, i));
+    const b = xen.board;
+    this.clockCost = (b.tscPassthrough ?? true) ? (b.rdtscNativeNs ?? 0) : (b.rdtscTrapNs ?? 0);
+  }
+  setTimer(cpu: number, t: number): void {
+    if (t < 0) this.xen.sim.cancel(this.timers[cpu]);
+    else this.xen.sim.arm(this.timers[cpu], t);
+  }
+  minTimerDelta(): number {
+    return 0;
+  }
+  clockReadCost(): number {
+    return this.clockCost;
+  }
+  onTimer(_kind: number, cpu: number, now: number): void {
+    this.dom.kernel.raiseIrq(cpu, IRQ_TIMER, now);
+  }
   halt(cpu: number, now: number): void {
     this.xen.vcpuBlock(this.dom.vcpus[cpu], now);
   }

@@ -235,6 +235,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     domain: kc.map((x) => x.g), cpu: kc.map((x) => x.c.idx),
     busy_ms: kc.map((x) => x.k.busyNs(x.c.idx, end) / MS), context_switches: kc.map((x) => x.c.switches),
     interrupts: kc.map((x) => x.c.irqs), ipis_sent: kc.map((x) => x.c.ipisSent),
+    // time an interrupt waited for the (v)CPU to be run by its host
+    irq_wait_suspended_ms: kc.map((x) => (x.c.irqWhileSuspendedNs + (x.c.pendingSince >= 0 ? end - x.c.pendingSince : 0)) / MS),
   };
   const finite = hogs.filter((h) => Number.isFinite(h.w.workMs));
   if (finite.length) {

@@ -123,6 +123,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const hv = spec.hypervisor;
   if (hv.kind === "xen") {
     const x = new Xen(sim, board);
+    x.timerSlopNs = hv.timer_slop_ns ?? 50_000;
     xen = x;
     const pools = new Map<string, ReturnType<Xen["addPool"]>>();
     for (const ps of hv.pools) {

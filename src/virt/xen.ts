@@ -19,6 +19,7 @@ import { C, type Board } from "../hw/board.js";
 import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
 import { IRQ_RESCHED, IRQ_TIMER } from "../kernel/linux.js";
 import type { GuestSpec } from "../spec/types.js";
+import { XenTimers } from "./xentime.js";
 
 export const RS_RUNNING = 0;
 export const RS_RUNNABLE = 1;
@@ -137,6 +138,23 @@ export class Xen implements TimerTarget {
   private readonly switchCost: number;
   private readonly ipiLatency: number;
   private readonly wakeCost: number;
+
+  /** Xen's timer_slop (ns), boot option `timer_slop=`. */
+  timerSlopNs = 50_000;
+  private xenTimers: XenTimers | null = null;
+
+  /** The guest-timer subsystem (created on first use, once every vCPU exists). */
+  timers(): XenTimers {
+    if (this.xenTimers === null) {
+      const self = this;
+      this.xenTimers = new XenTimers(this.sim, this.board.cpus, this.vcpus.length, {
+        timerCpu: (v) => self.vcpus[v].pcpu,
+        // send_timer_event: VIRQ_TIMER; the guest sees it when the vCPU runs (a blocked one is woken)
+        sendTimerEvent: (v, now) => { const vc = self.vcpus[v]; vc.dom.kernel.raiseIrq(vc.idx, IRQ_TIMER, now); },
+      }, this.timerSlopNs, this.board.irqInjectionNs ?? 0);
+    }
+    return this.xenTimers;
+  }
 
   constructor(readonly sim: Simulator, readonly board: Board) {
     this.switchCost = board.cost[C.hv_vcpu_switch];
@@ -346,27 +364,28 @@ export class Xen implements TimerTarget {
  * otherwise. Xen's real timer path (TIMER_SLOP, timer_slop, VIRQ_TIMER)
  * replaces this.
  */
-class XenGuestHost implements CpuHost, TimerTarget {
-  private readonly timers: number[] = [];
+class XenGuestHost implements CpuHost {
   private readonly clockCost: number;
+  private readonly minDelta: number;
   constructor(private readonly xen: Xen, private readonly dom: Domain) {
-    const n = dom.kernel.cpus.length;
-    for (let i = 0; i < n; i++) this.timers.push(xen.sim.timer(this, 0, i));
     const b = xen.board;
-    this.clockCost = (b.tscPassthrough ?? true) ? (b.rdtscNativeNs ?? 0) : (b.rdtscTrapNs ?? 0);
+    // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
+    this.minDelta = dom.spec.kernel?.xen_timer_slop_ns ?? 100_000;
+    // a PV kernel reads time through pvclock without trapping; HVM and PVH are
+    // HVM containers whose rdtsc traps when the TSC cannot be passed through
+    const type = dom.spec.type ?? (dom.spec.dom0 ? "pv" : "pvh");
+    const trap = type !== "pv" && !(b.tscPassthrough ?? true);
+    this.clockCost = trap ? (b.rdtscTrapNs ?? 0) : (b.rdtscNativeNs ?? 0);
   }
-  setTimer(cpu: number, t: number): void {
-    if (t < 0) this.xen.sim.cancel(this.timers[cpu]);
-    else this.xen.sim.arm(this.timers[cpu], t);
+  /** VCPUOP_set_singleshot_timer. */
+  setTimer(cpu: number, t: number, now: number): void {
+    this.xen.timers().setSingleshot(this.dom.vcpus[cpu].id, t, now);
   }
   minTimerDelta(): number {
-    return 0;
+    return this.minDelta;
   }
   clockReadCost(): number {
     return this.clockCost;
-  }
-  onTimer(_kind: number, cpu: number, now: number): void {
-    this.dom.kernel.raiseIrq(cpu, IRQ_TIMER, now);
   }
   halt(cpu: number, now: number): void {
     this.xen.vcpuBlock(this.dom.vcpus[cpu], now);

@@ -108,7 +108,9 @@ export class XenTimers implements TimerTarget {
   }
 
   onTimer(_k: number, cpu: number, at: number): void {
-    const now = at + this.irqEntryNs; // NOW() in timer_softirq_action
+    // NOW() in timer_softirq_action: time has always moved on since the interrupt (>= 1 ns),
+    // which the strict `expires < now` test relies on
+    const now = at + Math.max(1, this.irqEntryNs);
     const h = this.heaps[cpu];
     for (let i = 0; i < h.length; ) {
       const v = h[i];

@@ -65,8 +65,10 @@ export class KernelBuilder {
   hz(hz: number): this { this.spec.hz = hz; return this; }
   /** CONFIG_PARAVIRT_TIME_ACCOUNTING. */
   paravirtTimeAccounting(on = true): this { this.spec.paravirt_time_accounting = on; return this; }
-  /** Preemption model. */
-  preempt(model: "none" | "voluntary" | "full"): this { this.spec.preempt = model; return this; }
+  /** Preemption model ("none" is the paper's "NRT", "rt" is PREEMPT_RT). */
+  preempt(model: "none" | "voluntary" | "full" | "rt"): this { this.spec.preempt = model; return this; }
+  /** Linux's Xen PV clockevent minimum delta (TIMER_SLOP, `xen_timer_slop=`), ns. */
+  xenTimerSlop(ns: number): this { this.spec.xen_timer_slop_ns = ns; return this; }
   /** Base (unscaled) sysctl_sched_latency, ns. */
   schedLatency(ns: number): this { this.spec.sched_latency_ns = ns; return this; }
   /** Base (unscaled) sysctl_sched_min_granularity, ns. */

@@ -19,7 +19,13 @@ export type CostName =
   | "ipi_send"
   | "hv_vcpu_switch"
   | "hv_ipi_latency"
-  | "hv_wake";
+  | "hv_wake"
+  | "device_access"
+  | "rdtsc_native"
+  | "rdtsc_trap"
+  | "vm_entry_exit"
+  | "irq_injection"
+  | "lapic_min_delta";
 
 /** A board: a preset name plus optional overrides. */
 export interface BoardSpec {

@@ -14,7 +14,7 @@ export { SimResult } from "./results/result.js";
 export { traceSegments } from "./results/trace.js";
 export { boardPresets, resolveBoard, COST_NAMES, type BoardPreset, type Board } from "./hw/board.js";
 export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";
-export { experiments, takakura, creditLab, fiveSchedulers, type Experiment } from "./experiments/index.js";
+export * from "./experiments/index.js";
 export { rtApp, parseRtAppText, isRtApp, RtAppError, type RtAppOptions, type RtAppResult } from "./workloads/rtapp.js";
 export { wcetUs } from "./workloads/periodic.js";
 export { cyclictestHistogramText, calcdiffUs } from "./workloads/cyclictest.js";

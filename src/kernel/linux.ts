@@ -1676,6 +1676,15 @@ export class LinuxKernel implements TimerTarget {
 
   // ----------------------------------------------------------------- actions
 
+  /** Syscall entry: phase 1 of an action, in kernel mode, costing `cost` ns. Returns true if that takes time. */
+  private enterSyscall(t: Task, cost: number): boolean {
+    t.phase = 1;
+    t.inKernel = true;
+    t.np = this.syscallNp;
+    t.segRemaining = cost;
+    return cost > 0;
+  }
+
   /** Syscall exit: the task's action is complete; ask its program for the next one. */
   private finish(t: Task, now: number): void {
     t.inKernel = false;
@@ -1726,11 +1735,7 @@ export class LinuxKernel implements TimerTarget {
         return;
       case A_SLEEP_UNTIL:
         if (t.phase === 0) {
-          t.phase = 1;
-          t.inKernel = true;
-          t.np = this.syscallNp;
-          t.segRemaining = this.costOf(c, C.syscall);
-          if (t.segRemaining > 0) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall))) return;
         }
         if (t.phase === 1) {
           // set_current_state(TASK_INTERRUPTIBLE); hrtimer_sleeper_start_expires. An
@@ -1756,11 +1761,7 @@ export class LinuxKernel implements TimerTarget {
       case A_PIPE_WRITE: {
         const pipe = this.pipes[t.actArg];
         if (t.phase === 0) {
-          t.phase = 1;
-          t.inKernel = true;
-          t.np = this.syscallNp;
-          t.segRemaining = this.costOf(c, C.syscall) + this.costOf(c, C.pipe_write);
-          if (t.segRemaining > 0) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.costOf(c, C.pipe_write))) return;
         }
         if (t.phase === 1) {
           pipe.tokens++;
@@ -1784,11 +1785,7 @@ export class LinuxKernel implements TimerTarget {
       case A_PIPE_READ: {
         const pipe = this.pipes[t.actArg];
         if (t.phase === 0) {
-          t.phase = 1;
-          t.inKernel = true;
-          t.np = this.syscallNp;
-          t.segRemaining = this.costOf(c, C.syscall);
-          if (t.segRemaining > 0) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall))) return;
         }
         if (t.phase === 1) {
           if (pipe.tokens > 0) {

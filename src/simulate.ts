@@ -8,6 +8,9 @@ import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
 import { SpecError, validateSpec, type SpecIssue } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
+import { Kvm } from "./virt/kvm.js";
+import { XenDeviceModels } from "./virt/qemu.js";
+import { Housekeeping } from "./workloads/housekeeping.js";
 import { RS_BLOCKED, RS_OFFLINE, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
 import { Context1 } from "./workloads/context1.js";
 import { CpuHog } from "./workloads/hog.js";
@@ -118,9 +121,14 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const trace = { t: [] as number[], pcpu: [] as number[], prev: [] as string[], next: [] as string[] };
   const traceMax = spec.record?.trace_max ?? 0;
 
-  for (const g of spec.guests) kernels.push(kernelFor(sim, board, g));
-
+  // the OS instances: every guest, plus the host kernel under KVM (named "host")
   const hv = spec.hypervisor;
+  const units: GuestSpec[] = spec.guests.slice();
+  if (hv.kind === "kvm") units.push({ name: "host", vcpus: board.cpus, kernel: hv.host_kernel, workloads: hv.host_workloads ?? [] });
+  for (const g of units) kernels.push(kernelFor(sim, board, g));
+  let kvm: Kvm | null = null;
+  let dms: XenDeviceModels | null = null;
+
   if (hv.kind === "xen") {
     const x = new Xen(sim, board);
     x.timerSlopNs = hv.timer_slop_ns ?? 50_000;
@@ -134,6 +142,9 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
       const pool = pools.get(g.pool ?? hv.pools[0].name)!;
       x.addDomain(g, pool, kernels[i]);
     });
+    // one QEMU device model in Dom0 per HVM guest
+    const d0 = x.domains.find((d) => d.spec.dom0);
+    if (d0) dms = new XenDeviceModels(x, d0, 0);
     if (traceMax > 0) {
       x.trace = {
         onSwitch(pcpu, prev, next, now) {
@@ -143,6 +154,14 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
         },
       };
     }
+  } else if (hv.kind === "kvm") {
+    const hk = kernels[units.length - 1];
+    const host = new NativeHost(sim, board, hk.cpus.length);
+    host.kernel = hk;
+    hk.host = host;
+    const k = new Kvm(sim, board, hk, hv);
+    spec.guests.forEach((g, i) => k.addGuest(g, kernels[i], 0));
+    kvm = k;
   } else {
     const host = new NativeHost(sim, board, kernels[0].cpus.length);
     host.kernel = kernels[0];
@@ -150,7 +169,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   }
 
   // workloads
-  spec.guests.forEach((g, i) => {
+  const hk: { guest: string; w: Housekeeping }[] = [];
+  units.forEach((g, i) => {
     const k = kernels[i];
     const all = Array.from({ length: g.vcpus }, (_, j) => j);
     const rtSpecs = g.workloads.filter((w): w is PeriodicSpec => w.kind === "periodic");
@@ -175,12 +195,18 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
         stresses.push({ guest: g.name, w: new Stress(sim, k, `${g.name}/stress#${wi}`, w, all, 0) });
       } else if (w.kind === "device-io") {
         devio.push({ guest: g.name, w: new DeviceIo(k, `${g.name}/device-io#${wi}`, w, all, from, 0) });
+      } else if (w.kind === "housekeeping") {
+        hk.push({ guest: g.name, w: new Housekeeping(sim, k, `${g.name}/housekeeping#${wi}`, w, all, 0) });
       }
     });
   });
 
   if (xen) xen.start(0);
-  else for (let c = 0; c < kernels[0].cpus.length; c++) kernels[0].resume(c, 0);
+  else {
+    const native = kernels[kernels.length - 1]; // the bare-metal OS, or the KVM host
+    for (let c = 0; c < native.cpus.length; c++) native.resume(c, 0);
+    if (kvm) kvm.start(0);
+  }
 
   const step = Math.max(Math.floor(horizon / 20), MS);
   sim.run(horizon, opts.onProgress ? (now) => opts.onProgress!(now / horizon) : undefined, opts.onProgress ? step : 0);
@@ -208,7 +234,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     };
     if (traceMax > 0) tables.trace = { t_ms: trace.t.map((t) => t / MS), pcpu: trace.pcpu, prev: trace.prev, next: trace.next };
   }
-  const tk = kernels.flatMap((k, i) => k.tasks.map((t) => ({ g: spec.guests[i].name, t })));
+  const tk = kernels.flatMap((k, i) => k.tasks.map((t) => ({ g: units[i].name, t })));
   tables.tasks = {
     domain: tk.map((x) => x.g), task: tk.map((x) => x.t.name), cpu: tk.map((x) => x.t.cpu),
     sum_exec_ms: tk.map((x) => x.t.sumExec / MS), vruntime_ms: tk.map((x) => x.t.vruntime / MS),
@@ -231,7 +257,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
       deadline_miss: col((i) => L.finish[i] - L.release[i] > L.deadline[L.task[i]]),
     };
   }
-  const kc = kernels.flatMap((k, i) => k.cpus.map((c) => ({ g: spec.guests[i].name, k, c })));
+  const kc = kernels.flatMap((k, i) => k.cpus.map((c) => ({ g: units[i].name, k, c })));
   tables.guest_cpus = {
     domain: kc.map((x) => x.g), cpu: kc.map((x) => x.c.idx),
     busy_ms: kc.map((x) => x.k.busyNs(x.c.idx, end) / MS), context_switches: kc.map((x) => x.c.switches),
@@ -266,6 +292,8 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     }
   }
   if (cyclic.length) Object.assign(tables, cyclictestTables(cyclic));
+  if (kvm) tables.vcpu_threads = kvm.table(end);
+  if (dms) tables.device_models = dms.table();
   if (devio.length) {
     tables.device_io = {
       domain: devio.map((x) => x.guest), task: devio.map((x) => x.w.task.name), accesses: devio.map((x) => x.w.accesses),
@@ -340,10 +368,7 @@ function checkSupported(spec: SimSpec, _board: Board): void {
   // Every Xen scheduler and pool layout of the spec is modelled (pools spanning
   // several sockets give Credit2 several runqueues, balanced by balance_load).
   const todo: SpecIssue[] = [];
-  if (spec.hypervisor.kind === "kvm") todo.push({ path: "hypervisor.kind", message: 'the "kvm" hypervisor is not modelled yet' });
-  spec.guests.forEach((g, gi) => {
-    if (g.dom0) todo.push({ path: `guests[${gi}].dom0`, message: "Dom0 is not modelled yet" });
-    if (g.type === "hvm") todo.push({ path: `guests[${gi}].type`, message: "HVM guests are not modelled yet" });
-  });
+  if (spec.hypervisor.kind === "kvm" && spec.guests.some((g) => g.name === "host"))
+    todo.push({ path: "guests", message: 'under KVM the name "host" is the host kernel\'s; rename the guest' });
   if (todo.length) throw new SpecError(todo);
 }

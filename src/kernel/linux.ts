@@ -99,7 +99,7 @@ import {
 } from "../sched/linux/deadline.js";
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL, PREEMPT_RT, type PreemptName } from "./latency.js";
 import {
-  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
+  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
   CLS_DL, CLS_FAIR, CLS_RT, MAX_RT_PRIO, niceToWeight, NP_IRQS_OFF, NP_NONE, NP_PREEMPT_OFF,
   type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, SW_BLOCK, SW_IDLE, SW_OTHER,
   SW_PREEMPT_TICK, SW_PREEMPT_WAKEUP, type SwitchObserver, Task, TASK_RUNNING, TASK_SLEEPING,
@@ -223,9 +223,15 @@ class IrqThread implements Program {
   /** Interrupts whose work is still to do. */
   pending = 1;
   task: Task | null = null;
-  constructor(readonly act: Activity) {}
-  next(t: Task): void {
+  private working = false;
+  constructor(readonly act: Activity, readonly handler: ((cpu: number, now: number) => void) | null) {}
+  next(t: Task, now: number): void {
+    if (this.working) {
+      this.working = false;
+      if (this.handler !== null) this.handler(t.cpu, now);
+    }
     if (this.pending > 0) {
+      this.working = true;
       this.pending--;
       t.act = A_IRQ_WORK;
       t.actArg = this.act.index;
@@ -368,6 +374,8 @@ export class LinuxKernel implements TimerTarget {
   private hrSeqNext = 0;
   // device interrupt lines (registerIrq)
   private readonly irqLines: Activity[] = [];
+  private readonly irqHandlers: (((cpu: number, now: number) => void) | null)[] = [];
+  private readonly irqNoThread: boolean[] = [];
 
   constructor(readonly sim: Simulator, readonly cfg: KernelConfig) {
     this.tun = cfsTunables(cfg.ncpus, cfg.tunables);
@@ -411,14 +419,39 @@ export class LinuxKernel implements TimerTarget {
     return p;
   }
 
-  /** Registers a device interrupt line whose handler does kernel activity `activity` (an "irq" activity of data/kernels); returns its IRQ number. Setup-time. */
-  registerIrq(activity: string): number {
+  /**
+   * Registers a device interrupt line whose handler does kernel activity
+   * `activity` (an "irq" activity of data/kernels); returns its IRQ number.
+   * `handler`, if given, is the line's action (e.g. an event-channel driver
+   * waking its reader): it runs at the end of the hard interrupt on non-RT
+   * kernels and when the irq thread finishes the line's work on PREEMPT_RT.
+   * `noThread` (IRQF_NO_THREAD, or a hard hrtimer such as KVM's LAPIC
+   * timer) runs the handler in hard-interrupt context on PREEMPT_RT too.
+   * Setup-time.
+   */
+  registerIrq(activity: string, handler?: (cpu: number, now: number) => void, noThread = false): number {
     const a = this.lat.activity(activity);
     if (!a.irqContext) throw new Error(`activity ${activity} is not an interrupt`);
     const irq = IRQ_DEV0 + this.irqLines.length;
     if (irq > MAX_IRQ) throw new Error("too many device interrupt lines");
     this.irqLines.push(a);
+    this.irqHandlers.push(handler ?? null);
+    this.irqNoThread.push(noThread);
     return irq;
+  }
+
+  /**
+   * Ends task t's current segment now (KVM: the guest left guest mode because
+   * it halted or needs user space). If t is executing, its program is asked
+   * for the next action at once; otherwise when it next runs.
+   */
+  endSegment(t: Task, now: number): void {
+    const c = this.cpus[t.cpu];
+    if (c.curr === t && c.running && c.execKind === EX_TASK) {
+      this.freeze(c, now);
+      t.segRemaining = 0;
+      this.run(c, now);
+    } else t.segRemaining = 0;
   }
 
   /**
@@ -915,8 +948,11 @@ export class LinuxKernel implements TimerTarget {
     if (ek === EX_PREFIX) {
       c.prefixRemaining -= ran;
       c.prefixClock = c.prefixClock > ran ? c.prefixClock - ran : 0;
-    } else if (ek === EX_TASK) this.taskRan(c, c.curr!, ran);
-    else if (ek === EX_SOFTIRQ) c.softirq -= ran;
+    } else if (ek === EX_TASK) {
+      const t = c.curr!;
+      if (t.inGuest) { t.inGuest = false; t.carrier!.exit(t, now); }
+      this.taskRan(c, t, ran);
+    } else if (ek === EX_SOFTIRQ) c.softirq -= ran;
     if (ek !== EX_NONE) this.sim.cancel(c.segTimer);
     c.execKind = EX_NONE;
     if (c.busySince >= 0) { c.busyNs += now - c.busySince; c.busySince = -1; }
@@ -932,7 +968,9 @@ export class LinuxKernel implements TimerTarget {
       this.prefixDone(c, now);
     } else if (ek === EX_TASK) {
       // the segment, or the part of it that an interrupt or a preemption waited for, is done
-      this.taskRan(c, c.curr!, now - c.execStart);
+      const t = c.curr!;
+      if (t.inGuest) { t.inGuest = false; t.carrier!.exit(t, now); }
+      this.taskRan(c, t, now - c.execStart);
     } else if (ek === EX_SOFTIRQ) c.softirq = 0;
     this.run(c, now);
   }
@@ -1005,6 +1043,10 @@ export class LinuxKernel implements TimerTarget {
     c.execStart = now;
     c.busySince = now;
     if (dur < 1e17) this.sim.arm(c.segTimer, now + dur);
+    if (kind === EX_TASK) {
+      const t = c.curr!;
+      if (t.carrier !== null && t.act === A_GUEST && t.phase === 1) { t.inGuest = true; t.carrier.enter(t, now); }
+    }
   }
 
   /** Decides what CPU c executes next (see the header comment). */
@@ -1042,7 +1084,7 @@ export class LinuxKernel implements TimerTarget {
         } else if (irq === IRQ_RESCHED) c.prefixRemaining = this.costOf(c, C.ipi_irq);
         else {
           const a = this.irqLines[irq - IRQ_DEV0];
-          if (this.preempt === PREEMPT_RT) {
+          if (this.preempt === PREEMPT_RT && !this.irqNoThread[irq - IRQ_DEV0]) {
             // the primary handler wakes the irq thread: one rq clock read
             const r = this.lat.readsWakeUp * this.clockRead(c);
             c.prefixRemaining = a.primary!.sample(c.krng) + r;
@@ -1132,7 +1174,9 @@ export class LinuxKernel implements TimerTarget {
     }
     if (irq === IRQ_RESCHED) return; // scheduler_ipi; need_resched was set by the waker
     const a = this.irqLines[irq - IRQ_DEV0];
-    if (this.preempt !== PREEMPT_RT) {
+    if (this.preempt !== PREEMPT_RT || this.irqNoThread[irq - IRQ_DEV0]) {
+      const h = this.irqHandlers[irq - IRQ_DEV0];
+      if (h !== null) h(c.idx, now);
       // the softirq raised by the handler runs on interrupt exit
       c.softirq += a.work.sample(c.krng);
       return;
@@ -1141,7 +1185,7 @@ export class LinuxKernel implements TimerTarget {
     const line = irq - IRQ_DEV0;
     let th = c.irqThreads[line] ?? null;
     if (th === null) {
-      th = new IrqThread(a);
+      th = new IrqThread(a, this.irqHandlers[line]);
       c.irqThreads[line] = th;
       th.task = this.spawn(`irq/${irq}-${a.name}/${c.idx}`, th, c.idx, [c.idx], 0, now, 0, { policy: SCHED_FIFO, priority: this.lat.irqThreadPriority });
       th.task.rng = c.krng;
@@ -1723,6 +1767,18 @@ export class LinuxKernel implements TimerTarget {
   /** Performs the action at a segment boundary of task t and sets up its next segment. */
   private step(c: KCpu, t: Task, now: number): void {
     switch (t.act) {
+      case A_GUEST:
+        if (t.phase === 0) {
+          // vcpu_enter_guest: guest mode until endSegment (preemptible: a host interrupt or
+          // a reschedule is a VM exit)
+          t.phase = 1;
+          t.inKernel = true;
+          t.np = NP_NONE;
+          t.segRemaining = Infinity;
+          return;
+        }
+        this.finish(t, now);
+        return;
       case A_COMPUTE:
         if (t.phase === 0) {
           t.phase = 1;

@@ -21,6 +21,24 @@ export const A_WAIT = 6;
 export const A_DEVICE_IO = 7;
 /** Kernel-internal: the work of a threaded interrupt handler (activity index actArg), no syscall entry. */
 export const A_IRQ_WORK = 8;
+/**
+ * Run guest code (KVM's KVM_RUN ioctl): an endless preemptible segment during
+ * which the task's `carrier` runs a guest CPU. It ends only when the carrier
+ * calls `kernel.endSegment` (the guest halted or exited to user space).
+ */
+export const A_GUEST = 9;
+
+/**
+ * A task that carries a guest CPU (a KVM vCPU thread): told when the host
+ * CPU starts and stops executing the task's A_GUEST segment. Host interrupts,
+ * preemption and blocking all stop it (a VM exit); the calls come from inside
+ * the host kernel's dispatch, so implementations should only record the
+ * change and act through simulator timers.
+ */
+export interface GuestCarrier {
+  enter(t: Task, now: number): void;
+  exit(t: Task, now: number): void;
+}
 
 /** Non-preemptibility of the current segment (Task.np). */
 export const NP_NONE = 0; // user mode, or preemptible kernel code
@@ -149,6 +167,10 @@ export class Task {
   rng: RandomStream | null = null;
   /** Latency probe of a measuring task (cyclictest), null otherwise. */
   probe: LatencyProbe | null = null;
+  /** The guest CPU this task carries (KVM vCPU thread), null otherwise. */
+  carrier: GuestCarrier | null = null;
+  /** The carrier is inside its guest segment (between enter and exit). */
+  inGuest = false;
   /** True between deciding to sleep and being dequeued; cleared by a racing wake-up. */
   goingToSleep = false;
   // statistics

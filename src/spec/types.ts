@@ -125,6 +125,8 @@ export interface KvmSpec {
   host_kernel?: KernelSpec;
   /** Workloads running on the host (e.g. a stress load). */
   host_workloads?: WorkloadSpec[];
+  /** kvm.halt_poll_ns: how long a halted vCPU thread busy-polls before sleeping, ns (0 = off). Default 200000 (KVM_HALT_POLL_NS_DEFAULT, x86). */
+  halt_poll_ns?: number;
 }
 
 /** No hypervisor: one Linux kernel directly on the board. */
@@ -215,7 +217,7 @@ export interface CpuHogSpec {
   work_ms?: number;
 }
 
-export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec | CyclictestSpec | StressSpec | DeviceIoSpec;
+export type WorkloadSpec = Context1Spec | CpuHogSpec | PeriodicSpec | CyclictestSpec | StressSpec | DeviceIoSpec | HousekeepingSpec;
 
 /** A guest domain (or, natively, the one OS). */
 export interface GuestSpec {
@@ -299,6 +301,19 @@ export interface DeviceIoSpec {
   /** Accesses per second. Default 100. */
   rate_hz?: number;
   cpus?: number[];
+}
+
+/**
+ * The background activity of an otherwise idle Linux system (data/kernels
+ * `housekeeping`): kernel workers (vmstat, RCU, writeback, timers) and the
+ * periodic device accesses of console and disk drivers, at their rates
+ * times `intensity`. On a Xen HVM guest the device accesses are ioreqs
+ * served by QEMU in Dom0.
+ */
+export interface HousekeepingSpec {
+  kind: "housekeeping";
+  /** Rate multiplier 0..10. Default 1. */
+  intensity?: number;
 }
 
 /** Recording options. */

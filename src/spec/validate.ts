@@ -99,6 +99,7 @@ const hypervisor = z.discriminatedUnion("kind", [
     kind: z.literal("kvm"),
     host_kernel: z.lazy(() => kernel).optional(),
     host_workloads: z.lazy(() => z.array(workload)).optional(),
+    halt_poll_ns: int(0, 100_000_000, "kvm.halt_poll_ns, ns").optional(),
   }),
   z.strictObject({ kind: z.literal("native") }),
 ], { message: 'hypervisor.kind must be "xen", "kvm" or "native"' });
@@ -170,13 +171,17 @@ const workload = z.discriminatedUnion("kind", [
     cpus: cpuList.min(1).optional(),
   }),
   z.strictObject({
+    kind: z.literal("housekeeping"),
+    intensity: num(0, 10, "housekeeping intensity").optional(),
+  }),
+  z.strictObject({
     kind: z.literal("cpu-hog"),
     count: int(1, 1024, "number of hog processes").optional(),
     cpus: cpuList.min(1).optional(),
     nice: int(-20, 19, "nice value").optional(),
     work_ms: num(0.001, 1e9, "CPU work per process, ms").optional(),
   }),
-], { message: 'workload kind must be "context1", "cpu-hog", "periodic", "cyclictest", "stress" or "device-io"' });
+], { message: 'workload kind must be "context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io" or "housekeeping"' });
 
 const threadSched = z.strictObject({
   policy: z.enum(["other", "fifo", "rr"], { message: 'policy must be "other", "fifo" or "rr"' }).optional(),
@@ -338,7 +343,7 @@ export function validateSpec(spec: unknown): SimSpec {
     }
     g.workloads.forEach((w, wi) => {
       if (w.kind === "cyclictest" && (w.cpu ?? 0) >= g.vcpus) add(`${gp}.workloads[${wi}].cpu`, `guest CPU ${w.cpu} does not exist; ${g.name} has CPUs 0..${g.vcpus - 1}`);
-      if (w.kind !== "cyclictest") w.cpus?.forEach((c, ci) => {
+      if (w.kind !== "cyclictest" && w.kind !== "housekeeping") w.cpus?.forEach((c, ci) => {
         if (c >= g.vcpus) add(`${gp}.workloads[${wi}].cpus[${ci}]`, `guest CPU ${c} does not exist; ${g.name} has CPUs 0..${g.vcpus - 1}`);
       });
     });

@@ -144,7 +144,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     });
     // one QEMU device model in Dom0 per HVM guest
     const d0 = x.domains.find((d) => d.spec.dom0);
-    if (d0) dms = new XenDeviceModels(x, d0, 0);
+    if (d0) dms = new XenDeviceModels(x, d0, 0, from);
     if (traceMax > 0) {
       x.trace = {
         onSwitch(pcpu, prev, next, now) {

@@ -3,6 +3,7 @@ import type * as aq from "arquero";
 import * as takakura from "./takakura-context1.js";
 import * as creditLab from "./credit-weight-cap.js";
 import * as fiveSchedulers from "./five-schedulers.js";
+import * as abeniFaggioli from "./abeni-faggioli.js";
 
 export interface Experiment {
   id: string;
@@ -34,6 +35,13 @@ export const experiments: Experiment[] = [
     notebook: "notebooks/06-five-schedulers.ipynb",
     reproduce: fiveSchedulers.reproduce,
   },
+  {
+    id: "abeni-faggioli",
+    title: "Real-time latency of Xen and KVM guests: timer resolution, TIMER_SLOP, the QEMU device model, PV/PVH/HVM",
+    source: "Abeni & Faggioli, 'Using Xen and KVM as real-time hypervisors' (seed 001)",
+    notebook: "notebooks/02-xen-kvm-latency.ipynb",
+    reproduce: abeniFaggioli.reproduce,
+  },
 ];
 
-export { takakura, creditLab, fiveSchedulers };
+export { takakura, creditLab, fiveSchedulers, abeniFaggioli };

@@ -11,6 +11,9 @@ import type { CostName } from "../spec/types.js";
  *
  * - `device_access`: one emulated-device register access (port I/O or MMIO
  *   read) on bare metal, ns.
+ * - `dm_ioreq`: a device model (QEMU) serving one ioreq in user space: read
+ *   the pending event-channel port, dispatch the request to the emulated
+ *   device, write the response and notify Xen (EVTCHNOP_send), ns.
  * - `rdtsc_native`, `rdtsc_trap`, `vm_entry_exit`, `irq_injection`,
  *   `lapic_min_delta`: stored in the presets as the top-level fields
  *   `rdtsc_native_ns`, `rdtsc_trap_ns`, `vm_entry_exit_ns`,
@@ -20,6 +23,7 @@ export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
   "context_switch", "timer_irq", "ipi_irq", "ipi_send", "hv_vcpu_switch", "hv_ipi_latency", "hv_wake",
   "device_access", "rdtsc_native", "rdtsc_trap", "vm_entry_exit", "irq_injection", "lapic_min_delta",
+  "dm_ioreq",
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -167,4 +171,5 @@ export const C = {
   syscall: 0, pipe_read: 1, pipe_write: 2, wake_up: 3, wake_up_remote: 4, sleep: 5, schedule: 6,
   context_switch: 7, timer_irq: 8, ipi_irq: 9, ipi_send: 10, hv_vcpu_switch: 11, hv_ipi_latency: 12, hv_wake: 13,
   device_access: 14, rdtsc_native: 15, rdtsc_trap: 16, vm_entry_exit: 17, irq_injection: 18, lapic_min_delta: 19,
+  dm_ioreq: 20,
 } as const;

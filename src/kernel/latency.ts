@@ -37,6 +37,10 @@ export interface ActivitySpec {
   sections?: Partial<Record<PreemptName, SectionsSpec>>;
   /** device_io: what the access itself is, per preemption model. */
   access_section?: Partial<Record<PreemptName, "irqs_off" | "preemptible">>;
+  /** device_io: register accesses per operation (default 1), all inside the driver's lock region. */
+  accesses?: Sourced<number>;
+  /** device_io: driver work between two accesses of one operation. */
+  access_gap_us?: DistSpec;
 }
 
 /** data/kernels/<id>.json */
@@ -48,6 +52,13 @@ export interface KernelData {
   irq_thread_priority: Sourced<number>;
   clock_reads: { hrtimer_interrupt: Sourced<number>; hrtimer_reprogram: Sourced<number>; wake_up: Sourced<number>; schedule: Sourced<number> };
   activities: Record<string, ActivitySpec>;
+  housekeeping: {
+    provenance: string;
+    /** Kernel-worker episodes ("housekeeping" activity) per second per CPU. */
+    kworker_rate_hz: Sourced<number>;
+    /** Driver operations on the system's console/disk controller ("device_burst" activity) per second. */
+    device_rate_hz: Sourced<number>;
+  };
   stress: {
     processes_per_cpu: Sourced<number>;
     process_rates_hz: Record<string, Sourced<number>>;
@@ -164,6 +175,9 @@ export class Activity {
   readonly p: Dist | null;
   /** device_io: the access runs with interrupts off (else it is only atomic). */
   readonly accessIrqsOff: boolean;
+  /** device_io: accesses per operation, and the driver work between two of them. */
+  readonly accesses: number;
+  readonly accessGap: Dist | null;
   constructor(readonly name: string, readonly index: number, s: ActivitySpec, preempt: PreemptName, scale: number) {
     this.irqContext = s.context === "irq";
     this.work = new Dist(s.work_us, scale);
@@ -174,6 +188,8 @@ export class Activity {
     this.np = sec?.np_us ? new Dist(sec.np_us, scale) : null;
     this.p = sec?.p_us ? new Dist(sec.p_us, scale) : null;
     this.accessIrqsOff = (s.access_section?.[preempt] ?? "irqs_off") === "irqs_off";
+    this.accesses = s.accesses?.value ?? 1;
+    this.accessGap = s.access_gap_us ? new Dist(s.access_gap_us, scale) : null;
   }
 }
 

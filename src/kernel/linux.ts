@@ -614,6 +614,8 @@ export class LinuxKernel implements TimerTarget {
 
   /** Wakes a task blocked in A_WAIT (or anywhere it sleeps) from outside the kernel (no CPU context). */
   wakeTask(t: Task, now: number): void {
+    // a task about to wait (A_WAIT chosen, not yet asleep) finds the event on its way in
+    if (t.state === TASK_RUNNING && t.act === A_WAIT && t.phase === 0) { t.wakeToken = true; return; }
     const c = this.cpus[t.cpu];
     if (this.wake(t, c, now, false) && c.needResched) this.kickIdle(c, now);
   }
@@ -1899,6 +1901,10 @@ export class LinuxKernel implements TimerTarget {
         this.finish(t, now);
         return;
       case A_WAIT:
+        if (t.phase === 0 && t.wakeToken) {
+          t.wakeToken = false;
+          t.phase = 1;
+        }
         if (t.phase === 0) {
           t.phase = 1;
           t.inKernel = true;
@@ -1919,6 +1925,7 @@ export class LinuxKernel implements TimerTarget {
             t.phase = 1;
             t.inKernel = true;
             t.np = this.syscallNp;
+            t.ioLeft = a.accesses;
             t.kWork = a.work.sample(t.rng ?? c.krng);
             t.segRemaining = this.costOf(c, C.syscall);
             if (t.segRemaining > 0) return;
@@ -1943,6 +1950,16 @@ export class LinuxKernel implements TimerTarget {
           }
           // falls through
           case 3:
+            if (--t.ioLeft > 0) {
+              // the next register access of the operation, after the driver's work between them,
+              // still inside the lock region
+              t.phase = 2;
+              t.np = lockNp;
+              t.segRemaining = a.accessGap !== null ? a.accessGap.sample(t.rng ?? c.krng) : 0;
+              if (t.segRemaining > 0) return;
+              this.step(c, t, now);
+              return;
+            }
             t.phase = 4;
             t.np = lockNp;
             t.segRemaining = t.kWork;

@@ -163,6 +163,10 @@ export class Task {
   // kernel activity in progress (A_KERNEL, A_IRQ_WORK, A_DEVICE_IO)
   /** Kernel work of the activity not yet drawn into chunks, ns (A_DEVICE_IO: the rest of its path). */
   kWork = 0;
+  /** A wakeTask() arrived after A_WAIT was chosen but before the task slept: the wait returns at once. */
+  wakeToken = false;
+  /** A_DEVICE_IO: register accesses of the operation still to make. */
+  ioLeft = 0;
   /** Random stream for the task's kernel sections (null: the CPU's). */
   rng: RandomStream | null = null;
   /** Latency probe of a measuring task (cyclictest), null otherwise. */

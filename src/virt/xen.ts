@@ -20,6 +20,7 @@ import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
 import { IRQ_RESCHED, IRQ_TIMER } from "../kernel/linux.js";
 import type { GuestSpec } from "../spec/types.js";
 import { XenTimers } from "./xentime.js";
+import type { XenDeviceModels } from "./qemu.js";
 
 export const RS_RUNNING = 0;
 export const RS_RUNNABLE = 1;
@@ -138,6 +139,9 @@ export class Xen implements TimerTarget {
   private readonly switchCost: number;
   private readonly ipiLatency: number;
   private readonly wakeCost: number;
+
+  /** The ioreq server side (QEMU device models in Dom0), if the system has HVM guests and a Dom0. */
+  ioreqServer: XenDeviceModels | null = null;
 
   /** Xen's timer_slop (ns), boot option `timer_slop=`. */
   timerSlopNs = 50_000;
@@ -269,6 +273,20 @@ export class Xen implements TimerTarget {
     this.raiseSoftirq(v.pcpu, now, 0);
   }
 
+  /**
+   * The vCPU waits in Xen for its ioreq (wait_on_xen_event_channel): blocked
+   * like a halt, but only {@link ioreqComplete} wakes it (the guest is in the
+   * middle of an instruction, so its interrupts stay pending).
+   */
+  ioreqBlock(v: VCpu, now: number): void {
+    this.vcpuBlock(v, now);
+  }
+
+  /** The device model answered v's ioreq: Xen wakes v (hv_wake later). */
+  ioreqComplete(v: VCpu, now: number): void {
+    this.vcpuKick(v, now);
+  }
+
   /** An event for blocked vCPU v arrives: vcpu_unblock after the wake path cost. */
   vcpuKick(v: VCpu, now: number): void {
     if (!v.blocked) return;
@@ -367,6 +385,9 @@ export class Xen implements TimerTarget {
 class XenGuestHost implements CpuHost {
   private readonly clockCost: number;
   private readonly minDelta: number;
+  private readonly hvm: boolean;
+  private readonly trapCost: number;
+  private readonly accessCost: number;
   constructor(private readonly xen: Xen, private readonly dom: Domain) {
     const b = xen.board;
     // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
@@ -376,6 +397,23 @@ class XenGuestHost implements CpuHost {
     const type = dom.spec.type ?? (dom.spec.dom0 ? "pv" : "pvh");
     const trap = type !== "pv" && !(b.tscPassthrough ?? true);
     this.clockCost = trap ? (b.rdtscTrapNs ?? 0) : (b.rdtscNativeNs ?? 0);
+    this.hvm = type === "hvm";
+    this.trapCost = b.vmEntryExitNs ?? 0;
+    this.accessCost = b.cost[C.device_access] ?? 0;
+  }
+  /**
+   * An emulated-device access: on an HVM guest an ioreq to its QEMU in Dom0
+   * (the vCPU blocks in Xen until QEMU answers; the trap and the instruction's
+   * completion cost a VM exit/entry when it resumes); PV and PVH guests use
+   * PV drivers and Dom0 real hardware: a plain access.
+   */
+  deviceAccess(cpu: number, now: number): number {
+    const srv = this.xen.ioreqServer;
+    if (this.hvm && srv !== null && srv.has(this.dom)) {
+      srv.issue(this.dom.vcpus[cpu], now);
+      return Math.max(1, this.trapCost);
+    }
+    return this.accessCost;
   }
   /** VCPUOP_set_singleshot_timer. */
   setTimer(cpu: number, t: number, now: number): void {

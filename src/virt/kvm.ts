@@ -1,22 +1,477 @@
 /**
- * KVM on a Linux host (stub: replaced by the full model).
+ * KVM on a Linux host (Linux 5.0-era KVM, x86 VMX), over the host kernel
+ * model of ../kernel/linux.ts.
+ *
+ * Threads. Every guest vCPU is a QEMU vCPU thread `<guest>/vcpu<i>` of the
+ * host kernel, looping on the KVM_RUN ioctl (kvm_arch_vcpu_ioctl_run ->
+ * vcpu_run). It is scheduled by the host like any other task, with the
+ * guest's `vcpu_thread` policy (SCHED_OTHER with a nice value, or
+ * SCHED_FIFO/RR with a priority) and allowed CPUs. Its program:
+ *  - vcpu_enter_guest: an A_GUEST segment while the guest CPU wants to run.
+ *    The task's carrier (the KvmVcpu) is told when the host CPU starts and
+ *    stops executing it: `enter` arms the VM entry (the guest CPU resumes
+ *    vm_entry_exit ns later, plus irq_injection when an interrupt is
+ *    pending: inject_pending_event on entry); `exit` suspends the guest CPU
+ *    at once. Every host interrupt, preemption or block of the thread is a
+ *    VM exit (external-interrupt exiting); the exit's own cost is counted in
+ *    the following entry (the board gives one exit + entry round trip).
+ *  - Guest HLT (kvm_emulate_halt -> vcpu_block -> kvm_vcpu_block): the
+ *    thread leaves guest mode (endSegment) and busy-polls for the vCPU's
+ *    current halt-poll window (a host A_COMPUTE; a wake-up during it goes
+ *    straight back to the guest). The poll stops as soon as another task is
+ *    runnable on that host CPU (single_task_running(), checked every
+ *    POLL_CHECK_NS of polling instead of every loop iteration), then the
+ *    thread sleeps (A_WAIT: prepare_to_swait + schedule()) until
+ *    kvm_vcpu_kick wakes it. The window adapts per vCPU as in 5.0's
+ *    kvm_vcpu_block: it starts at 0; a block shorter than halt_poll_ns that
+ *    polling missed grows it (grow_halt_poll_ns: 0 -> 10 µs, then x2,
+ *    capped at halt_poll_ns); a block longer than halt_poll_ns shrinks it
+ *    (shrink_halt_poll_ns with halt_poll_ns_shrink = 0: reset to 0); a
+ *    wake-up within the window keeps it. halt_poll_ns = 0 turns polling off.
+ *
+ * Guest LAPIC timer (TSC-deadline mode, arch/x86/kvm/lapic.c). While the
+ * thread is in its guest segment KVM uses the VMX preemption timer
+ * (kvm_lapic_switch_to_hv_timer): the deadline expires as a VM exit
+ * (handle_preemption_timer -> apic_timer_expired): the guest gets IRQ_TIMER
+ * and resumes after the exit + entry + injection costs. Otherwise (halted,
+ * polling, preempted: vmx_pre_block -> kvm_lapic_switch_to_sw_timer) a host
+ * hrtimer (apic_timer_fn) expires on the host CPU where the thread last ran,
+ * as the hard-context interrupt line "kvm_timer" (data/kernels); its handler
+ * makes the timer interrupt pending for the guest CPU (kvm_set_pending_timer)
+ * and the guest kernel's usual path kicks the vCPU (kvm_vcpu_kick: stop
+ * polling, or wake the sleeping thread); the interrupt is injected when the
+ * thread re-enters guest mode. lapic_timer_advance_ns is 0 in 5.0 (no early
+ * programming). The guest's clockevent min delta is the board's
+ * lapic_min_delta.
+ *
+ * Other exits. Guest IPIs (x2APIC ICR write -> kvm_apic_send_ipi) land after
+ * hv_ipi_latency: a target in guest mode takes a VM exit and the injection
+ * (no posted interrupts: client CPUs without APICv), a target outside guest
+ * mode gets the interrupt pending (kicked if halted) and injected at entry.
+ * The sender's own ICR-write exit is not charged (the guest kernel pays
+ * ipi_send). An emulated-device access (MMIO/PIO through ioeventfd / a
+ * virtio notify handled in the kernel) costs one exit + entry round trip.
+ * Clock reads (kvmclock over rdtsc) cost a native rdtsc when the board
+ * passes the TSC through, a trapped one otherwise.
+ *
+ * Steal time (record_steal_time): KVM publishes the thread's
+ * sched_info.run_delay, the time it was runnable on a host runqueue but not
+ * running: from a wake-up (enqueue) or a preemption (switched out while
+ * TASK_RUNNING) to its next switch-in, tracked with a host switch observer.
+ * Time the thread spends running on the host outside guest mode (exit
+ * handling, host interrupts, polling) is not steal, as in Linux.
+ *
+ * Carrier callbacks and the guest's CpuHost calls arrive from inside a
+ * kernel's dispatch: they only record state, touch the guest kernel
+ * (suspend / raiseIrq) and arm simulator timers; every call into the host
+ * kernel (endSegment, wakeTask, raiseDeviceIrq) happens from a timer.
  */
-import type { Simulator } from "../engine/sim.js";
-import type { Board } from "../hw/board.js";
-import type { LinuxKernel } from "../kernel/linux.js";
+import type { Simulator, TimerTarget } from "../engine/sim.js";
+import { boardCost, C, type Board } from "../hw/board.js";
+import { IRQ_RESCHED, IRQ_TIMER, type CpuHost, type LinuxKernel, type SchedAttr } from "../kernel/linux.js";
+import {
+  A_COMPUTE, A_GUEST, A_WAIT, type GuestCarrier, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task,
+  TASK_SLEEPING,
+} from "../kernel/task.js";
 import type { Columns } from "../results/result.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
 
-export class Kvm {
-  constructor(readonly sim: Simulator, readonly board: Board, readonly host: LinuxKernel, readonly spec: KvmSpec) {}
-  /** Adds a guest whose kernel `k` runs on vCPU threads of the host (sets k.host). */
-  addGuest(_g: GuestSpec, _k: LinuxKernel, _now: number): void {
-    throw new Error("KVM not implemented yet");
+/** kvm.halt_poll_ns default on x86 (KVM_HALT_POLL_NS_DEFAULT). */
+export const KVM_HALT_POLL_NS_DEFAULT = 200_000;
+/** grow_halt_poll_ns: the first window after 0 (5.0: a fixed 10 µs base). */
+const HALT_POLL_GROW_START = 10_000;
+/** halt_poll_ns_grow default. */
+const HALT_POLL_GROW = 2;
+/** How often a polling thread re-checks single_task_running(), ns (a model granularity, not a kernel constant). */
+export const POLL_CHECK_NS = 5_000;
+
+// program modes of a vCPU thread
+const M_INIT = 0;
+const M_RUN = 1; // KVM_RUN: A_GUEST
+const M_POLL = 2; // kvm_vcpu_block: halt polling
+const M_SLEEP = 3; // kvm_vcpu_block: schedule()
+
+// timer kinds (arg: vCPU index in Kvm.vcpus)
+const T_RESUME = 0; // VM entry complete: the guest CPU runs
+const T_HV = 1; // VMX preemption timer (guest TSC deadline, in guest mode)
+const T_SW = 2; // host hrtimer (guest TSC deadline, outside guest mode)
+const T_HALT = 3; // the guest halted: leave guest mode
+const T_KICK = 4; // kvm_vcpu_kick: stop polling / wake the thread
+const T_IPI = 5; // a guest IPI lands
+
+/** One guest vCPU and its QEMU vCPU thread. */
+export class KvmVcpu implements GuestCarrier, Program {
+  thread!: Task;
+  // guest side
+  /** The guest CPU halted and no interrupt has kicked it since (!kvm_vcpu_check_block). */
+  halted = false;
+  /** The thread is in its A_GUEST segment on a host CPU (between enter and exit). */
+  inSeg = false;
+  /** The guest CPU is executing (VM entry completed, no exit since). */
+  guestOn = false;
+  guestSince = 0;
+  enterAt = 0;
+  /** Guest TSC deadline (absolute ns), -1 when disarmed. */
+  deadline = -1;
+  // thread program
+  mode = M_INIT;
+  /** vcpu->halt_poll_ns: the current polling window. */
+  window = 0;
+  /** kvm_vcpu_block's start, and the end of the current poll. */
+  blockStart = 0;
+  pollStop = 0;
+  // run delay (steal)
+  waitSince = -1;
+  runDelay = 0;
+  // timers
+  resumeT = -1;
+  hvT = -1;
+  swT = -1;
+  haltT = -1;
+  kickT = -1;
+  ipiT = -1;
+  // statistics
+  inGuestNs = 0;
+  halts = 0;
+  pollsSucceeded = 0;
+  sleeps = 0;
+  vmExits = 0;
+
+  constructor(
+    readonly kvm: Kvm,
+    readonly id: number,
+    readonly guest: string,
+    readonly gk: LinuxKernel,
+    readonly idx: number,
+    readonly policy: string,
+    readonly priority: number,
+  ) {}
+
+  // ---- GuestCarrier (called from inside the host kernel's dispatch)
+
+  enter(_t: Task, now: number): void {
+    const k = this.kvm;
+    this.inSeg = true;
+    this.enterAt = now;
+    const inj = this.gk.cpus[this.idx].pendingIrq !== 0 ? k.irqInjection : 0;
+    k.sim.arm(this.resumeT, now + k.vmEntryExit + inj);
+    if (this.deadline >= 0) {
+      // kvm_lapic_switch_to_hv_timer
+      k.sim.cancel(this.swT);
+      k.sim.arm(this.hvT, this.deadline);
+    }
   }
-  /** Starts the vCPU threads. */
+
+  exit(_t: Task, now: number): void {
+    const k = this.kvm;
+    this.inSeg = false;
+    this.vmExits++;
+    k.sim.cancel(this.resumeT);
+    if (this.guestOn) {
+      this.guestOn = false;
+      this.inGuestNs += now - this.guestSince;
+      this.gk.suspend(this.idx, now);
+    }
+    if (this.deadline >= 0) {
+      // kvm_lapic_switch_to_sw_timer
+      k.sim.cancel(this.hvT);
+      k.sim.arm(this.swT, this.deadline);
+    }
+  }
+
+  // ---- Program of the vCPU thread
+
+  next(t: Task, now: number): void {
+    switch (this.mode) {
+      case M_INIT:
+        this.runGuest(t);
+        return;
+      case M_RUN:
+        // the guest segment ended: the guest halted (or a kick raced with the halt exit)
+        if (!this.halted) { this.runGuest(t); return; }
+        this.halts++;
+        this.blockStart = now;
+        if (this.window > 0 && this.singleTaskRunning(t)) {
+          this.mode = M_POLL;
+          this.pollStop = now + this.window;
+          this.pollChunk(t, now);
+        } else this.sleep(t);
+        return;
+      case M_POLL:
+        if (!this.halted) {
+          // woken while polling: halt_successful_poll; the window is kept
+          this.pollsSucceeded++;
+          this.adapt(now - this.blockStart);
+          this.runGuest(t);
+        } else if (now < this.pollStop && this.singleTaskRunning(t)) this.pollChunk(t, now);
+        else this.sleep(t);
+        return;
+      case M_SLEEP:
+        if (this.halted) { this.sleep(t); return; } // kvm_vcpu_check_block: nothing pending, schedule() again
+        this.adapt(now - this.blockStart);
+        this.runGuest(t);
+        return;
+    }
+  }
+
+  private runGuest(t: Task): void {
+    this.mode = M_RUN;
+    t.act = A_GUEST;
+    t.actArg = 0;
+  }
+
+  private pollChunk(t: Task, now: number): void {
+    const left = this.pollStop - now;
+    t.act = A_COMPUTE;
+    t.actArg = left < POLL_CHECK_NS ? left : POLL_CHECK_NS;
+  }
+
+  private sleep(t: Task): void {
+    this.mode = M_SLEEP;
+    this.sleeps++;
+    t.act = A_WAIT;
+    t.actArg = 0;
+  }
+
+  /** single_task_running() on the thread's host CPU. */
+  private singleTaskRunning(t: Task): boolean {
+    const c = this.kvm.host.cpus[t.cpu];
+    return c.rq.nrRunning + (c.rt.queued ? c.rt.nr : 0) + c.dl.n <= 1;
+  }
+
+  /** The window update at the end of kvm_vcpu_block (5.0, halt_poll_ns_shrink = 0). */
+  private adapt(blockNs: number): void {
+    const max = this.kvm.haltPollNs;
+    if (max <= 0) { this.window = 0; return; }
+    if (blockNs <= this.window) return;
+    if (this.window > 0 && blockNs > max) this.window = 0;
+    else if (this.window < max && blockNs < max) {
+      const w = this.window === 0 ? HALT_POLL_GROW_START : this.window * HALT_POLL_GROW;
+      this.window = w > max ? max : w;
+    }
+  }
+
+  /** Steal clock: the thread's run delay up to now. */
+  steal(now: number): number {
+    return this.runDelay + (this.waitSince >= 0 ? now - this.waitSince : 0);
+  }
+
+  /**
+   * An interrupt for the guest CPU from KVM (timer expiry, IPI). In guest
+   * mode it is a VM exit: the guest stops, gets the interrupt, and resumes
+   * after exit + entry + injection; during a VM entry it is injected with
+   * it; outside guest mode it stays pending (the guest kernel kicks a halted
+   * vCPU) and is injected at the next entry.
+   */
+  deliver(irq: number, now: number): void {
+    const k = this.kvm;
+    if (!this.inSeg) { this.gk.raiseIrq(this.idx, irq, now); return; }
+    let at: number;
+    if (this.guestOn) {
+      this.vmExits++;
+      this.guestOn = false;
+      this.inGuestNs += now - this.guestSince;
+      this.gk.suspend(this.idx, now);
+      at = now + k.vmEntryExit + k.irqInjection;
+    } else at = this.enterAt + k.vmEntryExit + k.irqInjection;
+    this.gk.raiseIrq(this.idx, irq, now);
+    const cur = k.sim.expiry(this.resumeT);
+    if (cur < at) k.sim.arm(this.resumeT, at < now ? now : at);
+  }
+}
+
+/** KVM: the vCPU threads of every guest on the host kernel `host`. */
+export class Kvm implements TimerTarget {
+  readonly vcpus: KvmVcpu[] = [];
+  readonly vmEntryExit: number;
+  readonly irqInjection: number;
+  readonly ipiLatency: number;
+  readonly haltPollNs: number;
+  /** The host interrupt line of KVM's LAPIC-timer hrtimers. */
+  private readonly timerLine: number;
+  /** vCPUs whose host hrtimer fired on each host CPU, waiting for the line's handler. */
+  private readonly swFired: KvmVcpu[][] = [];
+  /** vCPU threads created on each host CPU (initial placement). */
+  private readonly placed: number[] = [];
+
+  constructor(readonly sim: Simulator, readonly board: Board, readonly host: LinuxKernel, readonly spec: KvmSpec) {
+    this.vmEntryExit = board.vmEntryExitNs ?? boardCost(board, C.vm_entry_exit);
+    this.irqInjection = board.irqInjectionNs ?? boardCost(board, C.irq_injection);
+    this.ipiLatency = boardCost(board, C.hv_ipi_latency);
+    this.haltPollNs = spec.halt_poll_ns ?? KVM_HALT_POLL_NS_DEFAULT;
+    for (let c = 0; c < host.cpus.length; c++) { this.swFired.push([]); this.placed.push(0); }
+    // apic_timer_fn: a hard hrtimer, in hard-interrupt context on every preemption model
+    this.timerLine = host.registerIrq("kvm_timer", (cpu, now) => this.timerIrq(cpu, now), true);
+    host.observe({
+      onSwitch: (prev, next, _reason, now) => {
+        // sched_info: run_delay from enqueue (wake-up, preemption) to switch-in
+        if (prev !== null && prev.carrier instanceof KvmVcpu && prev.state !== TASK_SLEEPING) prev.carrier.waitSince = now;
+        if (next !== null && next.carrier instanceof KvmVcpu) {
+          const v = next.carrier;
+          if (v.waitSince >= 0) { v.runDelay += now - v.waitSince; v.waitSince = -1; }
+        }
+      },
+    });
+  }
+
+  /**
+   * Adds a guest whose kernel `k` runs on vCPU threads of the host (sets
+   * k.host). The threads are created at once (runnable from `now`), so that
+   * they are queued when the host CPUs are resumed.
+   */
+  addGuest(g: GuestSpec, k: LinuxKernel, now: number): void {
+    const vt = g.vcpu_thread ?? {};
+    const policy = vt.policy ?? "other";
+    const all = Array.from({ length: this.host.cpus.length }, (_, i) => i);
+    const allowed = vt.cpus && vt.cpus.length > 0 ? vt.cpus.slice() : all;
+    const rt = policy === "fifo" || policy === "rr";
+    const prio = rt ? (vt.priority ?? 50) : 0;
+    const attr: SchedAttr | undefined = rt ? { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: prio } : undefined;
+    const nice = rt ? 0 : (vt.nice ?? 0);
+    for (let i = 0; i < k.cpus.length; i++) {
+      const v = new KvmVcpu(this, this.vcpus.length, g.name, k, i, policy, prio);
+      v.resumeT = this.sim.timer(this, T_RESUME, v.id);
+      v.hvT = this.sim.timer(this, T_HV, v.id);
+      v.swT = this.sim.timer(this, T_SW, v.id);
+      v.haltT = this.sim.timer(this, T_HALT, v.id);
+      v.kickT = this.sim.timer(this, T_KICK, v.id);
+      v.ipiT = this.sim.timer(this, T_IPI, v.id);
+      v.waitSince = now;
+      // wake_up_new_task's fork balancing, simplified: the allowed CPU carrying the fewest vCPU threads
+      let cpu = allowed[0];
+      for (const c of allowed) if (this.placed[c] < this.placed[cpu]) cpu = c;
+      this.placed[cpu]++;
+      v.thread = this.host.spawn(`${g.name}/vcpu${i}`, v, cpu, allowed, nice, now, i, attr ?? { policy: SCHED_NORMAL });
+      v.thread.carrier = v;
+      this.vcpus.push(v);
+    }
+    k.host = new KvmGuestHost(this, this.vcpus.slice(this.vcpus.length - k.cpus.length));
+  }
+
+  /** Starts the vCPU threads (they were queued by addGuest; nothing left to do). */
   start(_now: number): void {}
+
+  onTimer(kind: number, arg: number, now: number): void {
+    const v = this.vcpus[arg];
+    switch (kind) {
+      case T_RESUME:
+        if (!v.inSeg || v.guestOn) return;
+        v.guestOn = true;
+        v.guestSince = now;
+        v.gk.resume(v.idx, now);
+        return;
+      case T_HV:
+        // handle_preemption_timer -> apic_timer_expired (one-shot: the deadline is consumed)
+        v.deadline = -1;
+        v.deliver(IRQ_TIMER, now);
+        return;
+      case T_SW: {
+        // apic_timer_fn on the host CPU where the thread last ran
+        v.deadline = -1;
+        const cpu = v.thread.cpu;
+        this.swFired[cpu].push(v);
+        this.host.raiseDeviceIrq(cpu, this.timerLine, now);
+        return;
+      }
+      case T_HALT:
+        // HLT exit: leave guest mode unless an interrupt arrived meanwhile
+        if (!v.halted) return;
+        if (!v.gk.cpus[v.idx].halted) { v.halted = false; return; }
+        if (v.mode === M_RUN) this.host.endSegment(v.thread, now);
+        return;
+      case T_KICK: {
+        if (v.halted) return;
+        const t = v.thread;
+        if (v.mode === M_POLL) this.host.endSegment(t, now);
+        else if (v.mode === M_SLEEP && t.state === TASK_SLEEPING) {
+          if (!t.onRq && v.waitSince < 0) v.waitSince = now;
+          this.host.wakeTask(t, now);
+        }
+        return;
+      }
+      case T_IPI:
+        v.deliver(IRQ_RESCHED, now);
+        return;
+    }
+  }
+
+  /** The kvm_timer line's handler on host CPU `cpu`: apic_timer_expired for every vCPU whose hrtimer fired there. */
+  private timerIrq(cpu: number, now: number): void {
+    const l = this.swFired[cpu];
+    if (l.length === 0) return;
+    this.swFired[cpu] = [];
+    for (const v of l) v.deliver(IRQ_TIMER, now);
+  }
+
   /** Table `vcpu_threads`. */
-  table(_end: number): Columns {
-    return {};
+  table(end: number): Columns {
+    const vs = this.vcpus;
+    const inGuest = (v: KvmVcpu) => v.inGuestNs + (v.guestOn ? end - v.guestSince : 0);
+    return {
+      guest: vs.map((v) => v.guest), vcpu: vs.map((v) => v.idx), host_cpu: vs.map((v) => v.thread.cpu),
+      policy: vs.map((v) => v.policy), priority: vs.map((v) => v.priority),
+      in_guest_ms: vs.map((v) => inGuest(v) / 1e6), runnable_wait_ms: vs.map((v) => v.steal(end) / 1e6),
+      halts: vs.map((v) => v.halts), polls_succeeded: vs.map((v) => v.pollsSucceeded), sleeps: vs.map((v) => v.sleeps),
+      vm_exits: vs.map((v) => v.vmExits),
+    };
+  }
+}
+
+/** The CpuHost a KVM guest kernel sees: its vCPUs are KVM vCPUs run by host threads. */
+class KvmGuestHost implements CpuHost {
+  private readonly clockCost: number;
+  private readonly minDelta: number;
+  constructor(private readonly kvm: Kvm, private readonly vs: KvmVcpu[]) {
+    const b = kvm.board;
+    // kvmclock is read with rdtsc; it traps only when the TSC cannot be passed through
+    this.clockCost = b.tscPassthrough !== false ? (b.rdtscNativeNs ?? 0) : (b.rdtscTrapNs ?? 0);
+    this.minDelta = b.lapicMinDeltaNs ?? boardCost(b, C.lapic_min_delta);
+  }
+  /** HLT: the thread leaves guest mode (kvm_vcpu_block), from a timer. */
+  halt(cpu: number, now: number): void {
+    const v = this.vs[cpu];
+    v.halted = true;
+    const sim = this.kvm.sim;
+    if (!sim.isArmed(v.haltT)) sim.arm(v.haltT, now);
+  }
+  /** kvm_vcpu_kick: an interrupt is pending for the halted vCPU. */
+  kick(cpu: number, now: number): void {
+    const v = this.vs[cpu];
+    v.halted = false;
+    const sim = this.kvm.sim;
+    if (v.mode !== M_RUN && !sim.isArmed(v.kickT)) sim.arm(v.kickT, now);
+  }
+  /** x2APIC ICR write: the IPI lands on the target vCPU after hv_ipi_latency. */
+  sendIpi(_from: number, to: number, now: number): void {
+    const v = this.vs[to];
+    const sim = this.kvm.sim;
+    if (!sim.isArmed(v.ipiT)) sim.arm(v.ipiT, now + this.kvm.ipiLatency);
+  }
+  steal(cpu: number, now: number): number {
+    return this.vs[cpu].steal(now);
+  }
+  /** The guest's TSC-deadline MSR write (t < 0: disarm). */
+  setTimer(cpu: number, t: number, _now: number): void {
+    const v = this.vs[cpu];
+    const sim = this.kvm.sim;
+    if (t < 0) {
+      v.deadline = -1;
+      sim.cancel(v.hvT);
+      sim.cancel(v.swT);
+      return;
+    }
+    v.deadline = t;
+    if (v.inSeg) { sim.cancel(v.swT); sim.arm(v.hvT, t); } else { sim.cancel(v.hvT); sim.arm(v.swT, t); }
+  }
+  minTimerDelta(): number {
+    return this.minDelta;
+  }
+  clockReadCost(): number {
+    return this.clockCost;
+  }
+  /** An MMIO/PIO exit handled in the kernel (ioeventfd, virtio notify): one exit + entry round trip. */
+  deviceAccess(cpu: number, _now: number): number {
+    this.vs[cpu].vmExits++;
+    return this.kvm.vmEntryExit;
   }
 }

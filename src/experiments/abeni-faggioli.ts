@@ -66,7 +66,10 @@ export function setup(c: LatencyConfig, o: { horizonS: number; warmupS?: number 
   if (c.hv === "kvm") {
     return {
       ...base,
-      hypervisor: { kind: "kvm", host_kernel: { preempt: preempt(c.host) }, host_workloads: [hk, ...stress] },
+      // Linux 5.0 has RT_RUNTIME_SHARE on: one busy RT thread borrows the runtime of the other
+      // CPUs' rt_rqs and is never throttled. The model keeps per-CPU runtimes (no sharing), so the
+      // host's RT throttling is off, which is equivalent for a single RT vCPU thread.
+      hypervisor: { kind: "kvm", host_kernel: { preempt: preempt(c.host), rt_runtime_us: "off" }, host_workloads: [hk, ...stress] },
       guests: [{ name: "guest", vcpus: 1, vcpu_thread: { policy: "fifo", priority: 99 }, kernel: { preempt: preempt(c.guest) }, workloads: [hk, ct] }],
     };
   }
@@ -248,4 +251,38 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
     runs,
     cdf,
   };
+}
+
+/**
+ * Where the microseconds come from: the mean and max of each latency
+ * component (timer slop, hypervisor, vCPU not running, clock reads, kernel
+ * non-preemptible sections, interrupts, scheduling) for each configuration.
+ */
+export function breakdown(cs: LatencyConfig[], o: { horizonS: number; seed?: number }): aq.ColumnTable {
+  const rows: Record<string, unknown>[] = [];
+  for (const c of cs) {
+    const r = simulate(setup(c, o), { seed: o.seed ?? 1 });
+    for (const b of r.rows("latency_breakdown") as any[]) rows.push({ config: label(c), component: b.component, mean_us: b.mean_us, max_us: b.max_us, share_pct: b.share_pct });
+  }
+  return aq.from(rows);
+}
+
+/**
+ * The worst case as a function of run length: one run of the longest
+ * length, with the running maximum read at each length (the histogram of a
+ * prefix is not kept, so each length is its own run with the same seed —
+ * the shorter run is a prefix of the longer one).
+ */
+export function maxVsLength(cs: LatencyConfig[], lengthsS: number[], o: { seed?: number } = {}): aq.ColumnTable {
+  const rows: Record<string, unknown>[] = [];
+  for (const c of cs) for (const L of lengthsS) {
+    const m = measure(c, { horizonS: L, seed: o.seed });
+    rows.push({ config: label(c), run_s: L, max_latency_us: m.maxUs, p99_latency_us: m.p99Us, cycles: m.cycles });
+  }
+  return aq.from(rows);
+}
+
+/** The calibration report written by scripts/calibrate-abeni.mjs (data/calibration/abeni-faggioli.json). */
+export function calibration(): any {
+  return JSON.parse(readFileSync(DATA_DIR + "calibration/abeni-faggioli.json", "utf8"));
 }

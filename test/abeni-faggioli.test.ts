@@ -1,0 +1,68 @@
+/**
+ * Abeni & Faggioli (seed 001): the paper's findings, asserted on short runs
+ * of the experiment's own specs (the notebook shows the long ones). Each
+ * finding comes out of the mechanisms; none is coded in. Run lengths are
+ * 1-2 simulated seconds, so worst cases are lower than the paper's.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { measure, plan, setup, type LatencyConfig } from "../src/experiments/abeni-faggioli.js";
+import { simulate } from "../src/simulate.js";
+
+const H = { horizonS: 1.5 };
+
+test("abeni-faggioli: the plan covers every experiment of the paper, with the published values of Tables 1-2 and section 5.2", () => {
+  const p = plan();
+  for (const e of ["table1", "table2", "fig3", "fig4", "fig5", "fig6-7", "table3", "null", "table4", "table5", "qemu-fifo99", "fig10"])
+    assert.ok(p.some((x) => x.experiment === e), e);
+  assert.equal(p.filter((x) => x.experiment === "table1" && x.published !== null).length, 8);
+  assert.equal(p.find((x) => x.experiment === "table2" && x.c.hv === "kvm" && x.c.host === "RT" && x.c.guest === "RT")!.published, 28);
+  // withheld tables carry no published value
+  assert.ok(p.filter((x) => ["table3", "table4", "table5", "fig10"].includes(x.experiment)).every((x) => x.published === null));
+});
+
+test("abeni-faggioli: KVM with RT host and guest stays below 100 µs; Xen's TIMER_SLOP puts every 50 µs wake-up 51..~110 µs late", () => {
+  for (const cpu of ["core2duo-e8500", "i7-6700"]) {
+    const k = measure({ cpu, host: "RT", guest: "RT", hv: "kvm" }, H);
+    assert.ok(k.maxUs < 100, `${cpu} KVM RT/RT max ${k.maxUs}`);
+    const x = measure({ cpu, host: "RT", guest: "RT", hv: "xen-hvm" }, H);
+    assert.ok(x.avgUs > 70 && x.avgUs < 100, `${cpu} Xen avg ${x.avgUs}`);
+    assert.ok(x.avgUs > 5 * k.avgUs, `${cpu}: Xen ${x.avgUs} vs KVM ${k.avgUs}`);
+  }
+});
+
+test("abeni-faggioli: TIMER_SLOP = 1 µs and periods >= 500 µs lower Xen's latency sharply; PV reads time without the Core 2 Duo's rdtsc trap", () => {
+  const base: LatencyConfig = { cpu: "core2duo-e8500", host: "RT", guest: "RT", hv: "xen-hvm" };
+  const b = measure(base, H);
+  const slop = measure({ ...base, timerSlopNs: 1000 }, H);
+  assert.ok(slop.avgUs < 0.6 * b.avgUs, `slop 1 µs: ${slop.avgUs} vs ${b.avgUs}`);
+  for (const p of [500, 1000]) {
+    const m = measure({ ...base, periodUs: p }, H);
+    assert.ok(m.avgUs < 0.5 * b.avgUs, `period ${p}: ${m.avgUs} vs ${b.avgUs}`);
+  }
+  const pv = measure({ ...base, hv: "xen-pv", timerSlopNs: 1000 }, H);
+  assert.ok(pv.avgUs < slop.avgUs, `PV ${pv.avgUs} should be left of HVM ${slop.avgUs} on the Core 2 Duo`);
+});
+
+test("abeni-faggioli: the Null scheduler does not remove Xen's latency (the DomU owns its pCPU under Credit too)", () => {
+  const c: LatencyConfig = { cpu: "i7-6700", host: "NRT", guest: "NRT", hv: "xen-hvm", stress: true, timerSlopNs: 1000 };
+  const credit = measure(c, H), nul = measure({ ...c, scheduler: "null" }, H);
+  assert.ok(nul.avgUs > 0.8 * credit.avgUs && nul.maxUs > 0.5 * credit.maxUs, `null ${nul.avgUs}/${nul.maxUs} vs credit ${credit.avgUs}/${credit.maxUs}`);
+});
+
+test("abeni-faggioli: an HVM guest's device accesses are ioreqs served by its QEMU in Dom0 (at least the dm_ioreq cost each); QEMU's policy is the spec's; PV/PVH have no device model", () => {
+  // Known divergence, kept visible (notebook §14, closing note of issue 4): in the model Dom0 stress
+  // does not lengthen these waits, because 5.0's CFS places the rarely-running QEMU as a sleeper that
+  // preempts the stress load at once; the paper's finding that Dom0 stress hurts HVM guests is
+  // therefore not reproduced yet and is not asserted here.
+  const ioreq = (c: LatencyConfig) => simulate(setup(c, { horizonS: 5 }), { seed: 1 }).rows("device_models")[0] as any;
+  const c: LatencyConfig = { cpu: "i7-6700", host: "RT", guest: "RT", hv: "xen-hvm", timerSlopNs: 1000 };
+  const idle = ioreq(c), fifo = ioreq({ ...c, stress: true, dm: "fifo99" });
+  assert.ok(idle.ioreqs > 0 && fifo.ioreqs > 0);
+  assert.ok(idle.mean_ioreq_us >= 6 && idle.max_ioreq_us < 1000, `ioreq round trip ${idle.mean_ioreq_us} µs (dm_ioreq alone is 6 µs on the i7)`);
+  assert.equal(idle.policy, "other");
+  assert.equal(fifo.policy, "fifo");
+  assert.equal(fifo.priority, 99);
+  const pvh = simulate(setup({ ...c, hv: "xen-pvh", stress: true }, { horizonS: 0.5 }), { seed: 1 }).rows("device_models");
+  assert.equal(pvh.length, 0);
+});

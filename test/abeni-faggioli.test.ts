@@ -63,6 +63,6 @@ test("abeni-faggioli: an HVM guest's device accesses are ioreqs served by its QE
   assert.equal(idle.policy, "other");
   assert.equal(fifo.policy, "fifo");
   assert.equal(fifo.priority, 99);
-  const pvh = simulate(setup({ ...c, hv: "xen-pvh", stress: true }, { horizonS: 0.5 }), { seed: 1 }).rows("device_models");
+  const pvh = simulate(setup({ ...c, hv: "xen-pvh", stress: true }, { horizonS: 1 }), { seed: 1 }).rows("device_models");
   assert.equal(pvh.length, 0);
 });

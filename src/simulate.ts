@@ -304,7 +304,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   if (stresses.length) {
     tables.stress = {
       domain: stresses.map((x) => x.guest), processes: stresses.map((x) => x.w.tasks.length),
-      kernel_activities: stresses.map((x) => x.w.activities), interrupts: stresses.map((x) => x.w.interrupts),
+      kernel_activities: stresses.map((x) => x.w.activities), io_waits: stresses.map((x) => x.w.ioWaits), interrupts: stresses.map((x) => x.w.interrupts),
     };
   }
   return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC });

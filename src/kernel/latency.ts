@@ -63,6 +63,8 @@ export interface KernelData {
     processes_per_cpu: Sourced<number>;
     process_rates_hz: Record<string, Sourced<number>>;
     irq_rates_hz: Record<string, Sourced<number>>;
+    /** I/O waits after process activities: probability per activity and mean wait (µs). */
+    io_wait?: Record<string, { probability: Sourced<number>; mean_us: Sourced<number> }>;
   };
 }
 

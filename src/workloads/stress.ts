@@ -19,15 +19,24 @@
 import type { RandomStream } from "../engine/random.js";
 import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel } from "../kernel/linux.js";
-import { A_COMPUTE, A_KERNEL, type Program, type Task } from "../kernel/task.js";
+import { A_COMPUTE, A_KERNEL, A_WAIT, type Program, type Task } from "../kernel/task.js";
 import type { StressSpec } from "../spec/types.js";
 
 /** One stress load: its processes and interrupt sources. */
 export class Stress implements Program, TimerTarget {
   readonly tasks: Task[] = [];
   private readonly rngs: RandomStream[] = [];
-  /** Whether each process's next action is a kernel activity (else user computation). */
+  /** Each process's next action: 1 user computation, 0 a kernel activity, 2 an I/O wait after activity `lastAct`. */
   private readonly inUser: Uint8Array;
+  private readonly lastAct: Int32Array;
+  /** Per activity slot k (index into acts): probability of an I/O wait after it, and its mean (ns). */
+  private readonly waitP: number[] = [];
+  private readonly waitMean: number[] = [];
+  /** I/O completion: line, one timer per process, and whether its I/O has completed. */
+  private ioLine = -1;
+  private readonly ioTimer: Int32Array;
+  private readonly ioDone: Uint8Array;
+  private readonly waiting: Uint8Array;
   /** Activity indices and cumulative rates of the process activities. */
   private readonly acts: number[] = [];
   private readonly cum: number[] = [];
@@ -55,9 +64,17 @@ export class Stress implements Program, TimerTarget {
       total += hz;
       this.acts.push(kernel.lat.activity(act).index);
       this.cum.push(total);
+      const w = data.io_wait?.[act];
+      this.waitP.push(w ? w.probability.value : 0);
+      this.waitMean.push(w ? w.mean_us.value * 1000 : 0);
     }
     this.rate = total;
     this.inUser = new Uint8Array(count).fill(1);
+    this.lastAct = new Int32Array(count);
+    this.ioTimer = new Int32Array(count).fill(-1);
+    this.ioDone = new Uint8Array(count);
+    this.waiting = new Uint8Array(count);
+    const waits = this.waitP.some((p) => p > 0);
     for (let i = 0; i < count; i++) {
       const r = sim.random.get(`${name}/p${i}`);
       this.rngs.push(r);
@@ -70,35 +87,74 @@ export class Stress implements Program, TimerTarget {
       const hz = r.value * intensity;
       if (hz <= 0) continue;
       const k = this.irqLine.length;
-      this.irqLine.push(kernel.registerIrq(act));
+      // the disk's completion line also completes the processes' own I/O waits
+      const io = waits && act === "block_completion";
+      this.irqLine.push(kernel.registerIrq(act, io ? (_cpu, t) => this.onCompletion(t) : undefined));
+      if (io) this.ioLine = this.irqLine[k];
       this.irqMean.push(1e9 / hz);
       const id = sim.timer(this, 0, k);
       this.irqTimer.push(id);
       sim.arm(id, now + Math.round(this.irqRng.exponential(1e9 / hz)));
     }
+    if (waits) {
+      if (this.ioLine < 0) this.ioLine = kernel.registerIrq("block_completion", (_cpu, t) => this.onCompletion(t));
+      for (let i = 0; i < count; i++) this.ioTimer[i] = sim.timer(this, 1, i);
+    }
   }
 
-  next(t: Task, _now: number): void {
+  next(t: Task, now: number): void {
     const i = t.tag;
     const r = this.rngs[i];
+    if (this.inUser[i] === 2) {
+      // after an I/O-submitting activity: wait for the completion, or go on computing
+      const k = this.lastAct[i];
+      this.inUser[i] = 1;
+      if (this.waitP[k] > 0 && r.next() < this.waitP[k]) {
+        this.ioDone[i] = 0;
+        this.waiting[i] = 1;
+        this.ioWaits++;
+        this.sim.arm(this.ioTimer[i], now + Math.max(1, Math.round(r.exponential(this.waitMean[k]))));
+        t.act = A_WAIT;
+        return;
+      }
+    }
     if (this.inUser[i] === 1 || this.rate <= 0) {
       this.inUser[i] = 0;
       t.act = A_COMPUTE;
       t.actArg = this.rate > 0 ? Math.max(1, Math.round(r.exponential(1e9 / this.rate))) : Infinity;
       return;
     }
-    this.inUser[i] = 1;
     const x = r.next() * this.rate;
     const cum = this.cum;
     let k = 0;
     while (k < cum.length - 1 && x >= cum[k]) k++;
+    this.inUser[i] = this.waitP[k] > 0 ? 2 : 1;
+    this.lastAct[i] = k;
     t.act = A_KERNEL;
     t.actArg = this.acts[k];
     this.activities++;
   }
 
-  /** An interrupt of source k arrives. */
-  onTimer(_kind: number, k: number, now: number): void {
+  /** I/O waits started (statistics). */
+  ioWaits = 0;
+
+  /** The completion interrupt's handler: wakes every process whose I/O has completed. */
+  private onCompletion(now: number): void {
+    for (let i = 0; i < this.tasks.length; i++) {
+      if (this.waiting[i] === 1 && this.ioDone[i] === 1) {
+        this.waiting[i] = 0;
+        this.kernel.wakeTask(this.tasks[i], now);
+      }
+    }
+  }
+
+  /** An interrupt of source k arrives (kind 0), or process k's I/O completes (kind 1). */
+  onTimer(kind: number, k: number, now: number): void {
+    if (kind === 1) {
+      this.ioDone[k] = 1;
+      this.kernel.raiseDeviceIrq(this.tasks[k].cpu, this.ioLine, now);
+      return;
+    }
     const cpu = this.cpus[this.irqNextCpu];
     this.irqNextCpu = (this.irqNextCpu + 1) % this.cpus.length;
     this.interrupts++;

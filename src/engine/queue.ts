@@ -1,18 +1,38 @@
 /**
- * Binary min-heap of timer firings on parallel typed arrays.
+ * The event queue: timer firings ordered by time, then by insertion sequence
+ * number, so events at the same instant fire in the order they were
+ * scheduled. The simulation is deterministic without relying on the queue's
+ * internal layout: (time, seq) is a strict total order, so any correct
+ * priority queue pops the same sequence.
  *
- * Each entry is (time_ns, seq, timer, gen). Ordering is by time, then by
- * insertion sequence number, so events at the same instant fire in the order
- * they were scheduled: the simulation is deterministic without relying on the
- * heap's internal layout. No objects are allocated per push/pop; the arrays
- * grow by doubling.
+ * Layout: a binary min-heap on parallel typed arrays (time_ns, seq, timer,
+ * gen), plus a one-entry front slot that holds an entry strictly earlier than
+ * every heap entry. About half the pushes of a model run are a new earliest
+ * event (a segment end, an interrupt a few µs ahead), which is popped next:
+ * the slot takes those without a sift-up to the root and a sift-down from it.
+ * No objects are allocated per push/pop; the arrays grow by doubling.
  */
 export class EventQueue {
-  private time: Float64Array;
-  private seq: Float64Array;
-  private timer: Int32Array;
-  private gen: Int32Array;
-  private n = 0;
+  /** @internal Heap entry fields, heap-ordered. */
+  time: Float64Array;
+  /** @internal */
+  seq: Float64Array;
+  /** @internal */
+  timer: Int32Array;
+  /** @internal */
+  gen: Int32Array;
+  /** @internal Number of heap entries (the front slot not included). */
+  n = 0;
+  /** @internal The front slot is occupied. Its entry precedes every heap entry. */
+  front = false;
+  /** @internal Front slot fields. */
+  fTime = 0;
+  /** @internal */
+  fSeq = 0;
+  /** @internal */
+  fTimer = 0;
+  /** @internal */
+  fGen = 0;
   private nextSeq = 0;
 
   /** Fields of the entry removed by the last successful {@link pop}. */
@@ -28,11 +48,12 @@ export class EventQueue {
   }
 
   get size(): number {
-    return this.n;
+    return this.front ? this.n + 1 : this.n;
   }
 
   clear(): void {
     this.n = 0;
+    this.front = false;
     this.nextSeq = 0;
   }
 
@@ -46,13 +67,27 @@ export class EventQueue {
 
   /** Time of the earliest entry (Infinity when empty). */
   peekTime(): number {
-    return this.n > 0 ? this.time[0] : Infinity;
+    return this.front ? this.fTime : this.n > 0 ? this.time[0] : Infinity;
   }
 
   push(time: number, timer: number, gen: number): void {
+    const sq = this.nextSeq++;
+    if (this.front) {
+      // an equal time goes behind the slot's entry (larger seq)
+      if (time < this.fTime) {
+        this.heapPush(this.fTime, this.fSeq, this.fTimer, this.fGen);
+        this.fTime = time; this.fSeq = sq; this.fTimer = timer; this.fGen = gen;
+      } else this.heapPush(time, sq, timer, gen);
+    } else if (this.n === 0 || time < this.time[0]) {
+      // strictly earlier than the heap's root (an equal time goes behind it: larger seq)
+      this.front = true;
+      this.fTime = time; this.fSeq = sq; this.fTimer = timer; this.fGen = gen;
+    } else this.heapPush(time, sq, timer, gen);
+  }
+
+  private heapPush(time: number, sq: number, timer: number, gen: number): void {
     if (this.n === this.time.length) this.grow();
     const T = this.time, S = this.seq, I = this.timer, G = this.gen;
-    const sq = this.nextSeq++;
     let k = this.n++;
     // sift up
     while (k > 0) {
@@ -67,13 +102,23 @@ export class EventQueue {
 
   /** Removes the earliest entry into popTime/popTimer/popGen. Returns false when empty. */
   pop(): boolean {
-    const n = this.n;
-    if (n === 0) return false;
-    const T = this.time, S = this.seq, I = this.timer, G = this.gen;
-    this.popTime = T[0]; this.popTimer = I[0]; this.popGen = G[0];
-    const last = n - 1;
+    if (this.front) {
+      this.front = false;
+      this.popTime = this.fTime; this.popTimer = this.fTimer; this.popGen = this.fGen;
+      return true;
+    }
+    if (this.n === 0) return false;
+    this.popTime = this.time[0]; this.popTimer = this.timer[0]; this.popGen = this.gen[0];
+    this.popRoot();
+    return true;
+  }
+
+  /** @internal Removes the heap's root entry (the heap is not empty). */
+  popRoot(): void {
+    const last = this.n - 1;
     this.n = last;
-    if (last === 0) return true;
+    if (last === 0) return;
+    const T = this.time, S = this.seq, I = this.timer, G = this.gen;
     const t = T[last], s = S[last], i = I[last], g = G[last];
     let k = 0;
     const half = last >> 1;
@@ -90,6 +135,5 @@ export class EventQueue {
       k = c;
     }
     T[k] = t; S[k] = s; I[k] = i; G[k] = g;
-    return true;
   }
 }

@@ -22,7 +22,10 @@ export const SEC = 1_000_000_000;
  * A timer is registered once (target, kind, arg) and then armed and cancelled
  * any number of times. Cancelling or re-arming bumps the timer's generation;
  * stale heap entries are skipped when popped (lazy deletion), so arming is
- * O(log n) and cancelling O(1).
+ * O(log n) and cancelling O(1). Stale entries stay visible to
+ * `queue.peekTime()` until popped, and results depend on it
+ * (LinuxKernel.raiseIrq defers a timer interrupt while any entry, stale or
+ * not, is due at the current instant): deleting eagerly would change them.
  */
 export class Simulator {
   now = 0;
@@ -93,25 +96,37 @@ export class Simulator {
    */
   run(until: number, onProgress?: (now: number) => void, progressEveryNs = 0): void {
     const q = this.queue;
-    const gens = this.gens;
+    const targets = this.targets, kinds = this.kinds, args = this.args;
+    let gens = this.gens, armedAt = this.armedAt;
     this.stopRequested = false;
     let nextProgress = onProgress && progressEveryNs > 0 ? this.now + progressEveryNs : Infinity;
-    while (q.size > 0) {
-      if (q.peekTime() > until) break;
-      q.pop();
-      const id = q.popTimer;
-      if (q.popGen !== this.gens[id]) continue;
-      this.now = q.popTime;
-      this.armedAt[id] = -1;
+    for (;;) {
+      // the queue's pop, inlined
+      let time: number, id: number, g: number;
+      if (q.front) {
+        time = q.fTime;
+        if (time > until) break;
+        id = q.fTimer; g = q.fGen;
+        q.front = false;
+      } else {
+        if (q.n === 0) break;
+        time = q.time[0];
+        if (time > until) break;
+        id = q.timer[0]; g = q.gen[0];
+        q.popRoot();
+      }
+      if (g !== gens[id]) continue; // stale: cancelled or re-armed since
+      this.now = time;
+      armedAt[id] = -1;
       this.events++;
-      this.targets[id].onTimer(this.kinds[id], this.args[id], this.now);
+      targets[id].onTimer(kinds[id], args[id], time);
       if (this.stopRequested) return;
-      if (this.now >= nextProgress) {
-        onProgress!(this.now);
+      if (time >= nextProgress) {
+        onProgress!(time);
         nextProgress += progressEveryNs;
       }
-      // gens may have been replaced by a timer registered during dispatch
-      if (gens !== this.gens) return this.run(until, onProgress, progressEveryNs);
+      // a timer registered during the dispatch may have replaced the arrays
+      if (gens !== this.gens) { gens = this.gens; armedAt = this.armedAt; }
     }
     if (until !== Infinity && this.now < until) this.now = until;
   }

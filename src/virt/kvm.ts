@@ -291,6 +291,8 @@ export class Kvm implements TimerTarget {
   private readonly timerLine: number;
   /** vCPUs whose host hrtimer fired on each host CPU, waiting for the line's handler. */
   private readonly swFired: KvmVcpu[][] = [];
+  /** An empty list per host CPU to swap with swFired in the handler (no allocation per interrupt). */
+  private readonly swSpare: KvmVcpu[][] = [];
   /** vCPU threads created on each host CPU (initial placement). */
   private readonly placed: number[] = [];
 
@@ -299,7 +301,7 @@ export class Kvm implements TimerTarget {
     this.irqInjection = board.irqInjectionNs ?? boardCost(board, C.irq_injection);
     this.ipiLatency = boardCost(board, C.hv_ipi_latency);
     this.haltPollNs = spec.halt_poll_ns ?? KVM_HALT_POLL_NS_DEFAULT;
-    for (let c = 0; c < host.cpus.length; c++) { this.swFired.push([]); this.placed.push(0); }
+    for (let c = 0; c < host.cpus.length; c++) { this.swFired.push([]); this.swSpare.push([]); this.placed.push(0); }
     // apic_timer_fn: a hard hrtimer, in hard-interrupt context on every preemption model
     this.timerLine = host.registerIrq("kvm_timer", (cpu, now) => this.timerIrq(cpu, now), true);
     host.observe({
@@ -383,8 +385,10 @@ export class Kvm implements TimerTarget {
         if (v.halted) return;
         const t = v.thread;
         if (v.mode === M_POLL) this.host.endSegment(t, now);
-        else if (v.mode === M_SLEEP && t.state === TASK_SLEEPING) {
-          if (!t.onRq && v.waitSince < 0) v.waitSince = now;
+        else if (v.mode === M_SLEEP) {
+          // also when the thread chose A_WAIT but is not asleep yet: wakeTask leaves it a
+          // token, so the kick is not lost (kvm_vcpu_check_block sees the pending interrupt)
+          if (t.state === TASK_SLEEPING && !t.onRq && v.waitSince < 0) v.waitSince = now;
           this.host.wakeTask(t, now);
         }
         return;
@@ -399,8 +403,11 @@ export class Kvm implements TimerTarget {
   private timerIrq(cpu: number, now: number): void {
     const l = this.swFired[cpu];
     if (l.length === 0) return;
-    this.swFired[cpu] = [];
-    for (const v of l) v.deliver(IRQ_TIMER, now);
+    // later firings go to the other list while these are delivered
+    this.swFired[cpu] = this.swSpare[cpu];
+    for (let i = 0; i < l.length; i++) l[i].deliver(IRQ_TIMER, now);
+    l.length = 0;
+    this.swSpare[cpu] = l;
   }
 
   /** Table `vcpu_threads`. */

@@ -4,7 +4,7 @@
  *
  *   hvsim list                                   experiments and board presets
  *   hvsim reproduce <experiment> [--json] [--quick]
- *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json]
+ *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json | --histogram]
  *
  * `run` takes a saved hvsim spec or an rt-app workload file (told apart by
  * their shape: an rt-app file has a `tasks` object). An rt-app file runs
@@ -15,6 +15,8 @@
  * `--json` prints exactly one JSON document on stdout:
  * `{"experiment": id, "tables": {name: [row objects]}}` (reproduce) or
  * `{"spec": file, "seed": n, "tables": {...}}` (run). Progress goes to stderr.
+ * `--histogram` prints the run's cyclictest histogram exactly as
+ * `cyclictest -q -h N` prints it, for a diff against a real run.
  */
 import { readFileSync } from "node:fs";
 import type * as aq from "arquero";
@@ -22,14 +24,16 @@ import { experiments } from "./experiments/index.js";
 import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
 import { SpecError } from "./spec/validate.js";
+import { cyclictestHistogramText } from "./workloads/cyclictest.js";
 import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
 
 function usage(code: number): never {
   const u = `usage:
   hvsim list
   hvsim reproduce <experiment> [--json] [--quick]
-  hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json]
-             FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])`;
+  hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json | --histogram]
+             FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])
+             --histogram: the cyclictest histogram in the format of cyclictest -q -h N`;
   (code ? process.stderr : process.stdout).write(u + "\n");
   process.exit(code);
 }
@@ -127,6 +131,11 @@ function main(argv: string[]): void {
       }
       const r = simulate(spec, { seed, onProgress: (f) => process.stderr.write(`\r${(f * 100).toFixed(0)}% simulated`) });
       process.stderr.write("\n");
+      if (flags.has("--histogram")) {
+        if (!r.tableNames.includes("cyclictest")) fail(`--histogram: ${file} has no cyclictest workload`);
+        process.stdout.write(cyclictestHistogramText(r));
+        return;
+      }
       const tables: Record<string, aq.ColumnTable> = {};
       for (const n of r.tableNames) tables[n] = r.table(n);
       if (json) process.stdout.write(JSON.stringify({ spec: file, seed, tables: tablesToJson(tables) }) + "\n");

@@ -241,3 +241,24 @@ test("two threads on one CPU: each keeps its own breakdown; runs are reproducibl
   const again = simulate(spec, { seed: 7 });
   for (const n of r.tableNames) assert.deepEqual(again.rows(n), r.rows(n), n);
 });
+
+test("hvsim run FILE --histogram prints the run's histogram as cyclictest -q -h does (the same text as cyclictestHistogramText); a spec without cyclictest is refused", async () => {
+  const { execFileSync, spawnSync } = await import("node:child_process");
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "hvsim-hist-"));
+  const spec = native([{ kind: "cyclictest", interval_us: 1000, histogram_us: 20 }], 0.3, { kernel: { preempt: "rt" } });
+  writeFileSync(join(dir, "ct.json"), JSON.stringify(spec));
+  const out = execFileSync(process.execPath, [cli, "run", join(dir, "ct.json"), "--histogram", "--seed", "3"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  assert.equal(out, cyclictestHistogramText(simulate(spec, { seed: 3 })));
+  assert.match(out, /^# Histogram\n000000 \d{6}\n/);
+  assert.match(out, /# Total: \d{9}\n# Min Latencies: \d{5}\n# Avg Latencies: \d{5}\n# Max Latencies: \d{5}\n/);
+  const noCt = native([{ kind: "stress" }], 0.1);
+  writeFileSync(join(dir, "no.json"), JSON.stringify(noCt));
+  const r = spawnSync(process.execPath, [cli, "run", join(dir, "no.json"), "--histogram"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--histogram: .* has no cyclictest workload/);
+});

@@ -79,7 +79,7 @@ console.log(JSON.stringify(report, null, 2));
 if (write) {
   const path = new URL("../data/kernels/linux-5.0.json", import.meta.url);
   const raw = JSON.parse(readFileSync(path, "utf8"));
-  const note = (what) => ` CALIBRATED by scripts/calibrate-abeni.mjs on Tables 1-2 and the no-load native/Dom0 worst cases of Abeni & Faggioli (see data/calibration/abeni-faggioli.json and notebooks/02) — ${what}`;
+  const note = (what) => ` CALIBRATED by scripts/calibrate-abeni.mjs (data/calibration/abeni-faggioli.json) — ${what}`;
   const s = raw.activities.housekeeping.sections;
   s.none.np_us.max_us = params.hk_none_max_us.get();
   s.none.np_us.provenance = s.none.np_us.provenance.split(" CALIBRATED")[0] + note("max_us");

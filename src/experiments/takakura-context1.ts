@@ -30,6 +30,7 @@ import { board, context1, cpuHog, credit2, guest, linux, system, xen } from "../
 import type { SimSpec } from "../spec/types.js";
 import { simulate } from "../simulate.js";
 import type { SimResult } from "../results/result.js";
+import { findings } from "./takakura-context1-findings.js";
 
 /** Published values (data/reference/takakura-context1.json). */
 export function reference(): any {
@@ -189,7 +190,8 @@ export interface ReproduceOptions {
 /**
  * Everything the notebook and `hvsim reproduce takakura-context1` report:
  * `sweep` (PARAVIRT_TIME_ACCOUNTING off), `sweep_pvta` (on), `runs`,
- * `shrink` (simulated vs published Δ shrink rate) and `best`.
+ * `shrink` (simulated vs published Δ shrink rate), `best` and `findings` (every claim of the talk,
+ * data/reference/takakura-context1.findings.json).
  */
 export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTable> {
   const horizonS = o.quick ? 2 : 10;
@@ -207,13 +209,14 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
     simulated: [allShrink[Math.floor(allShrink.length / 2)], 6000 / allShrink[Math.floor(allShrink.length / 2)]],
     published: [ref.published.delta_shrink_us_per_ms.value, ref.published.delta_drain_ms.value],
   });
-  return {
+  const tables: Record<string, aq.ColumnTable> = {
     sweep: sOff.select(aq.not("paravirt_time_accounting")),
     sweep_pvta: sOn.select(aq.not("paravirt_time_accounting")),
     runs: aq.from([...off, ...on]),
     shrink,
     best: aq.table({ quantity: ["best ratelimit (ms)"], simulated: [best], published: ["withheld (validation case)"] }),
   };
+  return { ...tables, findings: findings(tables) };
 }
 
 /**

@@ -63,10 +63,12 @@ test("abeni-faggioli: an HVM guest's device accesses are ioreqs served by its QE
   assert.equal(pvh.length, 0);
 });
 
-test("abeni-faggioli: Dom0 stress delays the HVM guest's ioreqs by milliseconds (QEMU waits behind CFS stressors), not PV/PVH guests; QEMU at SCHED_FIFO 99 removes that", () => {
-  // The paper's idle HVM guest reaches QEMU only a few times per second (housekeeping driver
-  // operations), so its worst cases need long runs (the notebook's). Here the guest also makes
-  // 500 emulated-device accesses per second, so that 3 s runs see the effect on the ioreq waits.
+test("mechanism (not the paper's setup): with a device-heavy HVM guest, Dom0 stress delays its ioreqs by milliseconds (QEMU waits behind CFS stressors), not PV/PVH guests; QEMU at SCHED_FIFO 99 removes that", () => {
+  // A mechanism test of the ioreq path, not a check of the paper: the guest makes 500 emulated-device
+  // accesses per second on top of the paper's setup, so that 3 s runs exercise QEMU's starvation
+  // often. The paper's own findings in its own setup (no added load, 20 s runs) are checked by
+  // test/findings-ledger.test.ts: dom0-stress-raises-hvm-worst-case, qemu-fifo99-like-pvh,
+  // dom0-stress-barely-affects-pv-pvh, hvm-with-dom0-load-very-high.
   const run = (c: LatencyConfig) => {
     const s = setup(c, { horizonS: 3 });
     s.guests.find((g) => g.name === "domU")!.workloads.push({ kind: "device-io", rate_hz: 500 });

@@ -16,7 +16,6 @@ import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as aq from "arquero";
-import { Piscina } from "piscina";
 import type { SimSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
 import { canonicalJson, decodeTables, DEFAULT_CACHE_DIR, modelVersion, RunCache, runKey, sha256 } from "./cache.js";
@@ -238,6 +237,8 @@ export async function sweep(spec: SimSpec, opts: SweepOptions = {}): Promise<Swe
       await new Promise<void>((res) => setImmediate(res));
     }
   } else {
+    // loaded here, not at import: `import "hvsim"` stays as fast for those who never sweep in parallel
+    const { Piscina } = await import("piscina");
     const pool = new Piscina({ filename: new URL("./worker.js", import.meta.url).href, minThreads: workersUsed, maxThreads: workersUsed, idleTimeout: 1000 });
     try {
       await Promise.all(todo.map(async ({ r, key }) => {

@@ -142,7 +142,7 @@ for (const [policy, label] of [["deadline", "EDF (SCHED_DEADLINE)"], ["fifo", "r
     const t0 = performance.now();
     const r = JSON.parse(execFileSync(process.execPath, [self, "--periodic-child", policy, String(h)], { encoding: "utf8" }));
     const whole = (performance.now() - t0) / 1000;
-    const wholeText = h === 3000 ? `; whole process ${(r.jobs / whole / 1e6).toFixed(2)} M jobs/s in ${whole.toFixed(2)} s, CPU ${r.cpu_s.toFixed(2)} s` : "";
+    const wholeText = h === 3000 ? `; whole process ${(r.jobs / whole / 1e6).toFixed(2)} M jobs/s in ${whole.toFixed(2)} s, CPU ${r.cpu_s.toFixed(2)} s = ${(r.jobs / r.cpu_s / 1e6).toFixed(2)} M jobs per CPU s` : "";
     console.log(`${`periodic 10 tasks U=0.8, 1 CPU, ${label}, ${h} s`.padEnd(62)} ${(r.jobs / r.wall_s / 1e6).toFixed(2).padStart(5)} M jobs/s  ` +
       `(${r.jobs.toLocaleString("en")} jobs, ${r.misses} misses, ${(r.events / r.wall_s / 1e6).toFixed(2)} M events/s, ${r.wall_s.toFixed(2)} s${wholeText}; ` +
       `RSS ${r.rss_mib.toFixed(0)} MiB, peak ${r.max_rss_mib.toFixed(0)} MiB)`);

@@ -241,7 +241,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     nvcsw: tk.map((x) => x.t.nvcsw), nivcsw: tk.map((x) => x.t.nivcsw), wakeups: tk.map((x) => x.t.wakeups),
     // periodic real-time tasks (0, or null for response times, for other tasks); migrations for every task
     jobs: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.jobs[x.t.tag] : 0)),
-    preemptions: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.preemptions[x.t.tag] : 0)),
+    preemptions: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.preemptionsAt(x.t.tag, x.t) : 0)),
     migrations: tk.map((x) => x.t.nrMigrations),
     deadline_misses: tk.map((x) => (x.t.prog instanceof PeriodicTasks ? x.t.prog.missesAt(x.t.tag, end) : 0)),
     max_response_us: tk.map((x) => (x.t.prog instanceof PeriodicTasks && x.t.prog.jobs[x.t.tag] > 0 ? x.t.prog.maxResp[x.t.tag] / 1000 : null)),

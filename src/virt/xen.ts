@@ -18,6 +18,7 @@ import type { Simulator, TimerTarget } from "../engine/sim.js";
 import { C, type Board } from "../hw/board.js";
 import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
 import { IRQ_RESCHED, IRQ_TIMER } from "../kernel/linux.js";
+import { guestType } from "../spec/defaults.js";
 import type { GuestSpec } from "../spec/types.js";
 import { XenTimers } from "./xentime.js";
 import type { XenDeviceModels } from "./qemu.js";
@@ -394,7 +395,7 @@ class XenGuestHost implements CpuHost {
     this.minDelta = dom.spec.kernel?.xen_timer_slop_ns ?? 100_000;
     // a PV kernel reads time through pvclock without trapping; HVM and PVH are
     // HVM containers whose rdtsc traps when the TSC cannot be passed through
-    const type = dom.spec.type ?? (dom.spec.dom0 ? "pv" : "pvh");
+    const type = guestType(dom.spec);
     const trap = type !== "pv" && !(b.tscPassthrough ?? true);
     this.clockCost = trap ? (b.rdtscTrapNs ?? 0) : (b.rdtscNativeNs ?? 0);
     this.hvm = type === "hvm";

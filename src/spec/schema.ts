@@ -403,6 +403,8 @@ export const recordSchema = z.strictObject({
 
 /** The whole simulation, field by field (the cross-field rules are added in ./validate.ts). */
 export const simSpecShape = z.strictObject({
+  /** The JSON Schema a hand-written spec file declares for editors (e.g. "node_modules/hvsim/data/spec.schema.json"); ignored. */
+  $schema: z.string({ message: "must be the path or URL of a JSON Schema" }).optional(),
   /** The board. */
   board: boardSchema,
   /** The hypervisor (or "native"). */

@@ -39,9 +39,9 @@ const RATELIMIT_WHAT = "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MI
 
 /** Message for a discriminated union whose tag is unknown: `unknown <what> "x"; allowed: "a", "b"`. */
 const unknownTag = (what: string, tag: string, allowed: readonly string[]) => (iss: { code?: string; input?: unknown }) => {
-  if (iss.code !== "invalid_union") return undefined;
+  if (iss.code !== "invalid_union" && iss.code !== "invalid_type") return undefined;
   const input = iss.input;
-  if (input === null || typeof input !== "object" || Array.isArray(input)) return `must be an object with a "${tag}" field (${allowed.map((s) => `"${s}"`).join(", ")})`;
+  if (iss.code === "invalid_type" || input === null || typeof input !== "object" || Array.isArray(input)) return `must be an object with a "${tag}" field (${allowed.map((s) => `"${s}"`).join(", ")})`;
   const v = Object.hasOwn(input, tag) ? (input as Record<string, unknown>)[tag] : undefined;
   if (v === undefined) return `${tag} is missing; allowed: ${allowed.map((s) => `"${s}"`).join(", ")}`;
   return `unknown ${what} ${typeof v === "string" ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v) : `(a ${typeof v})`}; allowed: ${allowed.map((s) => `"${s}"`).join(", ")}`;

@@ -34,7 +34,7 @@ function parsePath(p: string): (string | number)[] {
 /** The complete spec schema: fields, then the cross-field rules. Its output type is {@link SimSpec}. */
 export const simSpecSchema = simSpecShape.superRefine((s, ctx) => {
   for (const i of crossFieldIssues(s as SimSpec)) ctx.addIssue({ code: "custom", path: parsePath(i.path), message: i.message, params: { crossField: true } });
-});
+}, { when: (payload) => payload.issues.length === 0 }); // only on a spec whose every field is valid
 
 /** Field path in the spec's notation: `guests[0].workloads[1].cpus[0]`. */
 export function formatPath(p: ReadonlyArray<PropertyKey>): string {
@@ -144,6 +144,7 @@ function toSpecIssues(spec: unknown, issues: readonly z.core.$ZodIssue[]): SpecI
     if (b) msg = `got a ${b}: pass it to a builder method (e.g. system().guest(...), guest(...).workload(...)), or its .spec`;
     else if (i.code === "unrecognized_keys") msg = `unknown field(s) ${i.keys.map((k) => formatValue(k)).join(", ")}`;
     else if (i.code === "custom" && (i.params as { crossField?: boolean } | undefined)?.crossField) { /* its message says it all */ }
+    else if (i.code === "invalid_union" && (i as { note?: string }).note === "No matching discriminator") { /* "unknown <tag> ...": names the value */ }
     else if (!at.found || at.value === undefined) msg = `is missing: ${msg}`;
     else if (typeof at.value === "function") msg += `; got a function (call it: ${at.value.name ? `${at.value.name}()` : "f()"})`;
     else msg += `; got ${formatValue(at.value)}`;

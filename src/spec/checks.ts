@@ -10,6 +10,10 @@ import { boardPresets } from "../hw/board.js";
 import { checkParamDl, toRatio } from "../sched/linux/deadline.js";
 import { schedAttrOf, wcetUs } from "../workloads/periodic.js";
 import { guestType, KERNEL_DEFAULTS } from "./defaults.js";
+import { formatValue as q } from "./format.js";
+
+/** A name as it appears in a message: itself, or its first 40 characters. */
+const n = (name: string): string => (name.length > 40 ? `${name.slice(0, 40)}… (${name.length} characters)` : name);
 import type { ExecTimeSpec, KernelSpec, SimSpec, WorkloadSpec } from "./types.js";
 
 /** One problem found in a spec: where, and what is allowed. */
@@ -77,7 +81,7 @@ function periodicIssues(u: Unit, add: (path: string, message: string) => void): 
   const names = new Set<string>();
   u.workloads.forEach((w, wi) => {
     if (w.kind !== "periodic") return;
-    if (names.has(w.name)) add(`${u.workloadsPath}[${wi}].name`, `duplicate periodic task name ${JSON.stringify(w.name)} in ${u.what} ${u.name} (names key the execution-time streams and the jobs table)`);
+    if (names.has(w.name)) add(`${u.workloadsPath}[${wi}].name`, `duplicate periodic task name ${q(w.name)} in ${u.what} ${u.name} (names key the execution-time streams and the jobs table)`);
     names.add(w.name);
   });
   u.workloads.forEach((w, wi) => {
@@ -117,7 +121,7 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
   const presets = boardPresets();
   const preset = presets.get(s.board.preset);
   if (!preset) {
-    add("board.preset", `unknown board ${JSON.stringify(s.board.preset.length > 40 ? s.board.preset.slice(0, 40) + "…" : s.board.preset)}; allowed: ${[...presets.keys()].map((k) => `"${k}"`).join(", ")}`);
+    add("board.preset", `unknown board ${q(s.board.preset)}; allowed: ${[...presets.keys()].map((k) => `"${k}"`).join(", ")}`);
     return issues;
   }
   const ncpu = preset.cpus;
@@ -125,11 +129,11 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
   if (s.hypervisor.kind === "xen") {
     const seen = new Map<number, string>();
     s.hypervisor.pools.forEach((p, i) => {
-      if (poolNames.includes(p.name)) add(`hypervisor.pools[${i}].name`, `duplicate pool name ${JSON.stringify(p.name)}`);
+      if (poolNames.includes(p.name)) add(`hypervisor.pools[${i}].name`, `duplicate pool name ${q(p.name)}`);
       poolNames.push(p.name);
       p.cpus.forEach((c, j) => {
         if (c >= ncpu) add(`hypervisor.pools[${i}].cpus[${j}]`, `pCPU ${c} does not exist; board ${preset.id} has pCPUs 0..${ncpu - 1}`);
-        else if (seen.has(c)) add(`hypervisor.pools[${i}].cpus[${j}]`, `pCPU ${c} is already in pool ${JSON.stringify(seen.get(c))}; a pCPU belongs to one pool`);
+        else if (seen.has(c)) add(`hypervisor.pools[${i}].cpus[${j}]`, `pCPU ${c} is already in pool ${q(seen.get(c))}; a pCPU belongs to one pool`);
         else seen.set(c, p.name);
       });
     });
@@ -137,12 +141,12 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
   const guestNames = new Set<string>();
   s.guests.forEach((g, gi) => {
     const gp = `guests[${gi}]`;
-    if (guestNames.has(g.name)) add(`${gp}.name`, `duplicate guest name ${JSON.stringify(g.name)}`);
+    if (guestNames.has(g.name)) add(`${gp}.name`, `duplicate guest name ${n(g.name)}`);
     guestNames.add(g.name);
     let poolCpus: number[] = [];
     if (s.hypervisor.kind === "xen") {
       const pool = g.pool === undefined ? s.hypervisor.pools[0] : s.hypervisor.pools.find((p) => p.name === g.pool);
-      if (!pool) add(`${gp}.pool`, `unknown pool ${JSON.stringify(g.pool)}; allowed: ${poolNames.map((n) => `"${n}"`).join(", ")}`);
+      if (!pool) add(`${gp}.pool`, `unknown pool ${q(g.pool)}; allowed: ${poolNames.map((n) => q(n)).join(", ")}`);
       else poolCpus = pool.cpus;
     } else {
       if (g.pool !== undefined) add(`${gp}.pool`, "pools exist only under a Xen hypervisor");
@@ -154,8 +158,8 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
     if (s.hypervisor.kind !== "xen") {
       for (const f of ["type", "dom0", "device_model"] as const) if (g[f] !== undefined) add(`${gp}.${f}`, "applies to Xen guests only");
     } else {
-      if (g.device_model !== undefined && guestType(g) !== "hvm") add(`${gp}.device_model`, `only HVM guests have a QEMU device model; ${g.name} is ${guestType(g)}`);
-      if (g.dom0 && g.type !== undefined && g.type !== "pv") add(`${gp}.type`, `Dom0 is a PV guest; got ${JSON.stringify(g.type)}`);
+      if (g.device_model !== undefined && guestType(g) !== "hvm") add(`${gp}.device_model`, `only HVM guests have a QEMU device model; ${n(g.name)} is ${guestType(g)}`);
+      if (g.dom0 && g.type !== undefined && g.type !== "pv") add(`${gp}.type`, `Dom0 is a PV guest; got ${q(g.type)}`);
       if (g.dom0 && gi !== s.guests.findIndex((x) => x.dom0)) add(`${gp}.dom0`, "there is only one Dom0");
     }
     if (g.vcpu_thread !== undefined && s.hypervisor.kind !== "kvm") add(`${gp}.vcpu_thread`, "applies to KVM guests only");
@@ -166,7 +170,7 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
     }
     if (g.device_model?.cpus) g.device_model.cpus.forEach((c, ci) => {
       const d0 = s.guests.find((x) => x.dom0);
-      if (d0 && c >= d0.vcpus) add(`${gp}.device_model.cpus[${ci}]`, `Dom0 CPU ${c} does not exist; ${d0.name} has CPUs 0..${d0.vcpus - 1}`);
+      if (d0 && c >= d0.vcpus) add(`${gp}.device_model.cpus[${ci}]`, `Dom0 CPU ${c} does not exist; ${n(d0.name)} has CPUs 0..${d0.vcpus - 1}`);
     });
     if (s.hypervisor.kind === "xen" && guestType(g) === "hvm" && !s.guests.some((x) => x.dom0))
       add(`${gp}.type`, "an HVM guest needs a Dom0 guest (dom0: true) to host its QEMU device model");
@@ -191,7 +195,7 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
       });
     }
     const unit: Unit = {
-      name: g.name, ncpus: g.vcpus, kernel: g.kernel, workloads: g.workloads,
+      name: n(g.name), ncpus: g.vcpus, kernel: g.kernel, workloads: g.workloads,
       kernelPath: `${gp}.kernel`, workloadsPath: `${gp}.workloads`, what: "guest",
     };
     workloadIssues(unit, add);
@@ -218,17 +222,17 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
         if (sum > sc.major_frame_ms + 1e-9) add(`${sp}.frames`, `minor frames total ${sum} ms, more than the major frame (${sc.major_frame_ms} ms)`);
         sc.frames.forEach((f, fi) => {
           const g = s.guests.find((x) => x.name === f.guest);
-          if (!g) add(`${sp}.frames[${fi}].guest`, `unknown guest ${JSON.stringify(f.guest)}; allowed: ${s.guests.map((x) => `"${x.name}"`).join(", ")}`);
-          else if ((f.vcpu ?? 0) >= g.vcpus) add(`${sp}.frames[${fi}].vcpu`, `${g.name} has vCPUs 0..${g.vcpus - 1}; got ${f.vcpu}`);
-          else if ((g.pool ?? poolNames[0]) !== p.name) add(`${sp}.frames[${fi}].guest`, `${g.name} is not in pool ${JSON.stringify(p.name)}`);
+          if (!g) add(`${sp}.frames[${fi}].guest`, `unknown guest ${q(f.guest)}; allowed: ${s.guests.map((x) => q(x.name)).join(", ")}`);
+          else if ((f.vcpu ?? 0) >= g.vcpus) add(`${sp}.frames[${fi}].vcpu`, `${n(g.name)} has vCPUs 0..${g.vcpus - 1}; got ${f.vcpu}`);
+          else if ((g.pool ?? poolNames[0]) !== p.name) add(`${sp}.frames[${fi}].guest`, `${n(g.name)} is not in pool ${q(p.name)}`);
         });
       }
     });
     s.guests.forEach((g, gi) => {
       const pool = s.hypervisor.kind === "xen" ? (g.pool === undefined ? s.hypervisor.pools[0] : s.hypervisor.pools.find((p) => p.name === g.pool)) : undefined;
       const name = pool?.scheduler.name;
-      if (g.rtds !== undefined && name !== undefined && name !== "rtds") add(`guests[${gi}].rtds`, `RTDS parameters need an "rtds" pool; ${g.name} is in a "${name}" pool`);
-      if (g.cap !== undefined && g.cap > 0 && name !== undefined && name !== "credit" && name !== "credit2") add(`guests[${gi}].cap`, `caps exist in "credit" and "credit2" pools only; ${g.name} is in a "${name}" pool`);
+      if (g.rtds !== undefined && name !== undefined && name !== "rtds") add(`guests[${gi}].rtds`, `RTDS parameters need an "rtds" pool; ${n(g.name)} is in a "${name}" pool`);
+      if (g.cap !== undefined && g.cap > 0 && name !== undefined && name !== "credit" && name !== "credit2") add(`guests[${gi}].cap`, `caps exist in "credit" and "credit2" pools only; ${n(g.name)} is in a "${name}" pool`);
     });
   }
   if (s.warmup_s !== undefined && s.warmup_s >= s.horizon_s) add("warmup_s", `must be less than horizon_s (${s.horizon_s}); got ${s.warmup_s}`);

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { crossFieldIssues, type SpecIssue } from "./checks.js";
+import { formatValue } from "./format.js";
 import { simSpecShape } from "./schema.js";
 import type { SimSpec } from "./types.js";
 
@@ -43,66 +44,7 @@ export function formatPath(p: ReadonlyArray<PropertyKey>): string {
   return s || "(spec)";
 }
 
-const MAX_SHOWN = 80;
-
-/**
- * A short, printable rendering of any value for an error message: NaN and
- * ±Infinity as such (JSON would print null), BigInt with its `n`, functions,
- * class instances by name, circular references as `[circular]`, and at most
- * about 80 characters.
- */
-export function formatValue(v: unknown): string {
-  const seen = new Set<object>();
-  let budget = MAX_SHOWN;
-  const go = (x: unknown, depth: number): string => {
-    if (budget <= 0) return "…";
-    let r: string;
-    switch (typeof x) {
-      case "undefined": r = "undefined"; break;
-      case "number": r = Object.is(x, -0) ? "-0" : String(x); break; // NaN, Infinity, -Infinity
-      case "bigint": r = `${x}n`; break;
-      case "boolean": r = String(x); break;
-      case "symbol": r = x.toString(); break;
-      case "function": r = `a function${x.name ? ` (${x.name})` : ""}`; break;
-      case "string": r = JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x) + (x.length > 40 ? ` (${x.length} characters)` : ""); break;
-      default: {
-        if (x === null) { r = "null"; break; }
-        const o = x as object;
-        if (seen.has(o)) { r = "[circular]"; break; }
-        const proto = Object.getPrototypeOf(o);
-        const cls = proto && proto !== Object.prototype && proto !== Array.prototype ? (proto.constructor?.name as string | undefined) : undefined;
-        if (cls && !Array.isArray(o)) { r = `a ${cls}`; break; }
-        if (depth > 2) { r = Array.isArray(o) ? `[…${o.length} items]` : "{…}"; break; }
-        seen.add(o);
-        const parts: string[] = [];
-        if (Array.isArray(o)) {
-          for (let i = 0; i < o.length; i++) {
-            if (budget <= 0) { parts.push(`… ${o.length} items`); break; }
-            parts.push(go(o[i], depth + 1));
-            budget -= parts[parts.length - 1].length + 1;
-          }
-          r = `[${parts.join(",")}]`;
-        } else {
-          const keys = Object.keys(o);
-          for (const k of keys) {
-            if (budget <= 0) { parts.push(`… ${keys.length} fields`); break; }
-            let val: unknown;
-            try { val = (o as Record<string, unknown>)[k]; } catch { val = "[unreadable]"; }
-            parts.push(`${JSON.stringify(k)}:${go(val, depth + 1)}`);
-            budget -= parts[parts.length - 1].length + 1;
-          }
-          r = `{${parts.join(",")}}`;
-        }
-        seen.delete(o);
-      }
-    }
-    budget -= r.length;
-    return r;
-  };
-  let out: string;
-  try { out = go(v, 0); } catch { out = "(an unprintable value)"; }
-  return out.length > MAX_SHOWN + 20 ? out.slice(0, MAX_SHOWN) + "…" : out;
-}
+export { formatValue } from "./format.js";
 
 function valueAt(obj: unknown, p: ReadonlyArray<PropertyKey>): { found: boolean; value: unknown } {
   let o: unknown = obj;
@@ -133,6 +75,21 @@ function flatten(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[], out
   }
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  object: "an object", array: "a list", string: "a string", number: "a number", boolean: "true or false", int: "an integer",
+};
+
+/** Our wording for the zod issues that carry zod's default English ("Invalid input: expected object, received string"). */
+function plainMessage(i: z.core.$ZodIssue, value: unknown): string {
+  switch (i.code) {
+    case "invalid_type": return `must be ${TYPE_NAMES[i.expected] ?? i.expected}`;
+    case "invalid_value": return `must be ${i.values.map((v) => formatValue(v)).join(" or ")}`;
+    case "too_small": return Array.isArray(value) ? `needs at least ${i.minimum} entries` : `must be at least ${i.minimum}`;
+    case "too_big": return Array.isArray(value) ? `takes at most ${i.maximum} entries` : `must be at most ${i.maximum}`;
+    default: return "is not valid here";
+  }
+}
+
 function toSpecIssues(spec: unknown, issues: readonly z.core.$ZodIssue[]): SpecIssue[] {
   const flat: { path: PropertyKey[]; issue: z.core.$ZodIssue }[] = [];
   flatten(issues, [], flat);
@@ -141,13 +98,17 @@ function toSpecIssues(spec: unknown, issues: readonly z.core.$ZodIssue[]): SpecI
     const at = valueAt(spec, path);
     let msg = i.message;
     const b = builderName(at.value);
+    const crossField = i.code === "custom" && (i.params as { crossField?: boolean } | undefined)?.crossField;
+    const unknownTag = i.code === "invalid_union" && (i as { note?: string }).note === "No matching discriminator";
     if (b) msg = `got a ${b}: pass it to a builder method (e.g. system().guest(...), guest(...).workload(...)), or its .spec`;
     else if (i.code === "unrecognized_keys") msg = `unknown field(s) ${i.keys.map((k) => formatValue(k)).join(", ")}`;
-    else if (i.code === "custom" && (i.params as { crossField?: boolean } | undefined)?.crossField) { /* its message says it all */ }
-    else if (i.code === "invalid_union" && (i as { note?: string }).note === "No matching discriminator") { /* "unknown <tag> ...": names the value */ }
-    else if (!at.found || at.value === undefined) msg = `is missing: ${msg}`;
-    else if (typeof at.value === "function") msg += `; got a function (call it: ${at.value.name ? `${at.value.name}()` : "f()"})`;
-    else msg += `; got ${formatValue(at.value)}`;
+    else if (crossField || unknownTag) { /* the message says it all, the value included */ }
+    else {
+      if (/^Invalid|^Too (big|small)/.test(msg)) msg = plainMessage(i, at.value);
+      if (!at.found || at.value === undefined) msg = `is missing: ${msg}`;
+      else if (typeof at.value === "function") msg += `; got a function (call it: ${at.value.name ? `${at.value.name}()` : "f()"})`;
+      else msg += `; got ${formatValue(at.value)}`;
+    }
     out.push({ path: formatPath(path), message: msg });
   }
   // the same field reported twice (e.g. by two union branches) is reported once

@@ -6,7 +6,7 @@ import { MS, SEC, Simulator, type TimerTarget } from "./engine/sim.js";
 import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
 import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
-import { KERNEL_DEFAULTS } from "./spec/defaults.js";
+import { KERNEL_DEFAULTS, XEN_DEFAULTS } from "./spec/defaults.js";
 import { validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { Kvm } from "./virt/kvm.js";
@@ -36,7 +36,7 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
   return new LinuxKernel(sim, {
     name: g.name,
     ncpus: g.vcpus,
-    hz: k.hz ?? 250,
+    hz: k.hz ?? KERNEL_DEFAULTS.hz,
     paravirtTimeAccounting: k.paravirt_time_accounting ?? false,
     preemptFull: k.preempt === "full",
     preempt: k.preempt ?? "none",
@@ -49,7 +49,7 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     },
     rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
     rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
-    rrTimesliceMs: k.rr_timeslice_ms ?? 100,
+    rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
     cost: board.cost,
     jitterCv: board.jitterCv,
   });
@@ -130,7 +130,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
 
   if (hv.kind === "xen") {
     const x = new Xen(sim, board);
-    x.timerSlopNs = hv.timer_slop_ns ?? 50_000;
+    x.timerSlopNs = hv.timer_slop_ns ?? XEN_DEFAULTS.timer_slop_ns;
     xen = x;
     const pools = new Map<string, ReturnType<Xen["addPool"]>>();
     for (const ps of hv.pools) {

@@ -106,5 +106,9 @@ test("existing verbs and flags work as before", () => {
   const md = hvsim("run", rtapp, "--rt-runtime=950000");
   assert.equal(md.code, 0, md.err);
   assert.match(md.out, /## tasks/);
+  // a hand-written spec file may declare the shipped JSON Schema for editors
+  const withSchema = file("with-schema.json", JSON.stringify({ $schema: "../node_modules/hvsim/data/spec.schema.json", ...JSON.parse(readFileSync(spec, "utf8")) }));
+  const ws = hvsim("run", withSchema, "--json");
+  assert.equal(ws.code, 0, ws.err);
   usageError(["reproduce", "no-such-experiment"], /unknown experiment "no-such-experiment"; known: /);
 });

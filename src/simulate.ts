@@ -7,7 +7,7 @@ import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
 import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
 import { KERNEL_DEFAULTS, XEN_DEFAULTS } from "./spec/defaults.js";
-import { validateSpec } from "./spec/validate.js";
+import { validateSimulateOptions, validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { Kvm } from "./virt/kvm.js";
 import { XenDeviceModels } from "./virt/qemu.js";
@@ -101,6 +101,7 @@ class NativeHost implements CpuHost, TimerTarget {
 export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult {
   // the one validation (the same as build()'s): fields, ranges and every cross-field rule
   const spec = validateSpec(specIn);
+  validateSimulateOptions(opts);
   const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);

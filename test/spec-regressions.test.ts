@@ -211,3 +211,11 @@ test("build() accepts iff simulate() does: the periodic and KVM checks run in bu
   s.guests[0].name = "host";
   assert.match(rejected(s).message, /guests\[0\]\.name: under KVM the name "host" is the host kernel's/);
 });
+
+test("simulate() options are checked too", () => {
+  const s = xenSpec();
+  assert.match(specError(() => simulate(s, null as any)).message, /options: must be an object \{seed\?, onProgress\?\}; got null/);
+  assert.match(specError(() => simulate(s, { seed: NaN })).message, /options\.seed: must be a finite number or a string; got NaN/);
+  assert.match(specError(() => simulate(s, { onProgress: 5 as any })).message, /options\.onProgress: must be a function/);
+  assert.equal(simulate(s, { seed: "x" }).seed, "x");
+});

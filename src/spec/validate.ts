@@ -140,3 +140,21 @@ export function validateSpec(spec: unknown): SimSpec {
   if (!r.success) throw new SpecError(toSpecIssues(spec, r.error.issues));
   return spec as SimSpec;
 }
+
+/**
+ * Checks the options of `simulate(spec, opts)`: an object (or undefined) whose
+ * `seed` is a finite number or a string and whose `onProgress` is a function.
+ * Throws a {@link SpecError} with paths `options.seed`, `options.onProgress`.
+ */
+export function validateSimulateOptions(opts: unknown): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts))
+    throw new SpecError([{ path: "options", message: `must be an object {seed?, onProgress?}; got ${formatValue(opts)}` }]);
+  const o = opts as Record<string, unknown>;
+  const issues: SpecIssue[] = [];
+  if (o.seed !== undefined && !(typeof o.seed === "string" || (typeof o.seed === "number" && Number.isFinite(o.seed))))
+    issues.push({ path: "options.seed", message: `must be a finite number or a string; got ${formatValue(o.seed)}` });
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function")
+    issues.push({ path: "options.onProgress", message: `must be a function (fraction) => void; got ${formatValue(o.onProgress)}` });
+  if (issues.length) throw new SpecError(issues);
+}

@@ -454,3 +454,88 @@ test("Credit2 caps hold in random capped systems (50 ms runs: several budget per
   }), { seed: SEED, numRuns: 30, endOnFailure: true, includeErrorInReport: true });
   assert.ok(capped >= 30);
 });
+
+// --------------------------------------------------------------- builders
+
+/** Every builder method, each called with one (possibly bad) value, then build(). */
+const BUILDER_CALLS: [string, (v: any) => unknown][] = [
+  ["board(v)", (v) => system().board(board(v)).guest(guest("g")).build()],
+  ["board.cost(v, 1)", (v) => system().board(board("rcar-s4").cost(v, 1)).guest(guest("g")).build()],
+  ["board.cost(syscall, v)", (v) => system().board(board("rcar-s4").cost("syscall", v)).guest(guest("g")).build()],
+  ["board.jitter(v)", (v) => system().board(board("rcar-s4").jitter(v)).guest(guest("g")).build()],
+  ["xen.pool(v)", (v) => system().hypervisor(xen().pool(v, [0], credit2())).guest(guest("g")).build()],
+  ["xen.pool(p, v)", (v) => system().hypervisor(xen().pool("p", v, credit2())).guest(guest("g")).build()],
+  ["xen.pool(p, [0], v)", (v) => system().hypervisor(xen().pool("p", [0], v)).guest(guest("g")).build()],
+  ["xen.timerSlop(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2()).timerSlop(v)).guest(guest("g")).build()],
+  ["credit2.ratelimit(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2().ratelimit(v))).guest(guest("g")).build()],
+  ["credit2.runqueue(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2().runqueue(v))).guest(guest("g")).build()],
+  ["credit.tslice(v)", (v) => system().hypervisor(xen().pool("p", [0], credit().tslice(v))).guest(guest("g")).build()],
+  ["credit.migrationDelay(v)", (v) => system().hypervisor(xen().pool("p", [0], credit().migrationDelay(v))).guest(guest("g")).build()],
+  ["arinc653(v)", (v) => system().hypervisor(xen().pool("p", [0], arinc653(v).frame("g", 1))).guest(guest("g")).build()],
+  ["arinc653.frame(v)", (v) => system().hypervisor(xen().pool("p", [0], arinc653(10).frame(v, 1))).guest(guest("g")).build()],
+  ["arinc653.frame(g, v)", (v) => system().hypervisor(xen().pool("p", [0], arinc653(10).frame("g", v))).guest(guest("g")).build()],
+  ["arinc653.frame(g, 1, v)", (v) => system().hypervisor(xen().pool("p", [0], arinc653(10).frame("g", 1, v))).guest(guest("g")).build()],
+  ["kvm.hostKernel(v)", (v) => system().hypervisor(kvm().hostKernel(v)).guest(guest("g")).build()],
+  ["kvm.hostWorkload(v)", (v) => system().hypervisor(kvm().hostWorkload(v)).guest(guest("g")).build()],
+  ["kvm.haltPoll(v)", (v) => system().hypervisor(kvm().haltPoll(v)).guest(guest("g")).build()],
+  ["linux(v)", (v) => system().guest(guest("g").kernel(linux(v))).build()],
+  ["linux.hz(v)", (v) => system().guest(guest("g").kernel(linux().hz(v))).build()],
+  ["linux.preempt(v)", (v) => system().guest(guest("g").kernel(linux().preempt(v))).build()],
+  ["linux.xenTimerSlop(v)", (v) => system().guest(guest("g").kernel(linux().xenTimerSlop(v))).build()],
+  ["linux.schedLatency(v)", (v) => system().guest(guest("g").kernel(linux().schedLatency(v))).build()],
+  ["linux.rtThrottling(v, v)", (v) => system().guest(guest("g").kernel(linux().rtThrottling(v, v))).build()],
+  ["linux.rrTimeslice(v)", (v) => system().guest(guest("g").kernel(linux().rrTimeslice(v))).build()],
+  ["linux.gentleFairSleepers(v)", (v) => system().guest(guest("g").kernel(linux().gentleFairSleepers(v))).build()],
+  ["context1.cpus(v)", (v) => system().guest(guest("g").workload(context1().cpus(v))).build()],
+  ["context1.userWork(v)", (v) => system().guest(guest("g").workload(context1().userWork(v))).build()],
+  ["cpuHog.count(v)", (v) => system().guest(guest("g").workload(cpuHog().count(v))).build()],
+  ["cpuHog.work(v)", (v) => system().guest(guest("g").workload(cpuHog().work(v))).build()],
+  ["cyclictest.interval(v)", (v) => system().guest(guest("g").workload(cyclictest().interval(v))).build()],
+  ["cyclictest.cpu(v)", (v) => system().guest(guest("g").workload(cyclictest().cpu(v))).build()],
+  ["stress.intensity(v)", (v) => system().guest(guest("g").workload(stress().intensity(v))).build()],
+  ["deviceIo.rate(v)", (v) => system().guest(guest("g").workload(deviceIo().rate(v))).build()],
+  ["housekeeping.intensity(v)", (v) => system().guest(guest("g").workload(housekeeping().intensity(v))).build()],
+  ["periodic(v)", (v) => system().guest(guest("g").workload(periodic(v).period(1000).exec(100))).build()],
+  ["periodic.period(v)", (v) => system().guest(guest("g").workload(periodic("t").period(v).exec(100))).build()],
+  ["periodic.exec(v)", (v) => system().guest(guest("g").workload(periodic("t").period(1000).exec(v))).build()],
+  ["periodic.edf(v)", (v) => system().guest(guest("g").workload(periodic("t").period(1000).exec(100).edf(v))).build()],
+  ["periodic.fifo(v)", (v) => system().guest(guest("g").workload(periodic("t").period(1000).exec(100).fifo(v))).build()],
+  ["thread.fifo(v)", (v) => system().hypervisor(kvm()).guest(guest("g").vcpuThread(thread().fifo(v))).build()],
+  ["thread.cpus(v)", (v) => system().hypervisor(kvm()).guest(guest("g").vcpuThread(thread().cpus(v))).build()],
+  ["guest(v)", (v) => system().guest(guest(v)).build()],
+  ["guest.vcpus(v)", (v) => system().guest(guest("g").vcpus(v)).build()],
+  ["guest.pin(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").pin(v)).build()],
+  ["guest.weight(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").weight(v)).build()],
+  ["guest.cap(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").cap(v)).build()],
+  ["guest.rtds(v)", (v) => system().hypervisor(xen().pool("p", [0], rtds())).guest(guest("g").rtds(v)).build()],
+  ["guest.pool(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").pool(v)).build()],
+  ["guest.type(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").type(v)).build()],
+  ["guest.dom0(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("g").dom0(v)).build()],
+  ["guest.deviceModel(v)", (v) => system().hypervisor(xen().pool("p", [0], credit2())).guest(guest("d").dom0()).guest(guest("g").type("hvm").deviceModel(v)).build()],
+  ["guest.vcpuThread(v)", (v) => system().hypervisor(kvm()).guest(guest("g").vcpuThread(v)).build()],
+  ["guest.kernel(v)", (v) => system().guest(guest("g").kernel(v)).build()],
+  ["guest.workload(v)", (v) => system().guest(guest("g").workload(v)).build()],
+  ["system.board(v)", (v) => system().board(v).guest(guest("g")).build()],
+  ["system.hypervisor(v)", (v) => system().hypervisor(v).guest(guest("g")).build()],
+  ["system.guest(v)", (v) => system().guest(v).build()],
+  ["system.horizon(v)", (v) => system().guest(guest("g")).horizon(v).build()],
+  ["system.warmup(v)", (v) => system().guest(guest("g")).warmup(v).build()],
+  ["system.trace(v)", (v) => system().guest(guest("g")).trace(v).build()],
+  ["system.jobs(v)", (v) => system().guest(guest("g")).jobs(v).build()],
+];
+
+test("every builder method with any value: a spec or a SpecError, never a TypeError", () => {
+  const builderValues: (() => unknown)[] = [...VALUES, () => undefined, () => () => 1, () => credit2, () => guest("x"), () => Symbol("s")];
+  let errors = 0;
+  fc.assert(fc.property(fc.nat(BUILDER_CALLS.length - 1), fc.nat(builderValues.length - 1), (ci, vi) => {
+    const [name, call] = BUILDER_CALLS[ci];
+    try {
+      call(builderValues[vi]());
+    } catch (e) {
+      assert.ok(e instanceof SpecError, `${name} with value #${vi}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      for (const i of e.issues) assert.doesNotMatch(i.message, /Invalid input|expected \w+, received/, `${name}: ${i.path}: ${i.message}`);
+      errors++;
+    }
+  }), { seed: SEED, numRuns: 1500, endOnFailure: true, includeErrorInReport: true });
+  assert.ok(errors > 500);
+});

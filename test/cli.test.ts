@@ -67,6 +67,13 @@ test("flags without a value, flags given twice and extra arguments are errors", 
   assert.match(r.err, /run needs FILE[\s\S]*usage:/);
 });
 
+test("sweep and merge: unknown options get a suggestion, value options need a value", () => {
+  usageError(["swep", spec], /unknown command "swep" \(did you mean "sweep"\?\)/);
+  usageError(["sweep", spec, "--grd", "horizon_s=1"], /sweep: unknown option --grd \(did you mean "--grid"\?\)/);
+  usageError(["sweep", spec, "--seeds", "--json"], /sweep: --seeds needs a value/);
+  usageError(["merge", dir, "--jsn"], /merge: unknown option --jsn \(did you mean "--json"\?\)/);
+});
+
 test("--version prints the package version; --help has examples", () => {
   const v = hvsim("--version");
   assert.equal(v.code, 0);

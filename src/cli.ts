@@ -8,7 +8,11 @@
  *   hvsim sweep FILE --grid PATH=V1,V2 ... [--seeds N] [--metrics M,...] [--workers K]
  *               [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
  *   hvsim merge DIR [--json]
+ *   hvsim --help | --version
  *
+ * Arguments are checked strictly: an unknown command or flag, a flag of
+ * another command, a flag without its value and an extra argument are
+ * errors (exit 2, with a "did you mean" suggestion), as is a bad spec.
  * `run` takes a saved hvsim spec or an rt-app workload file (told apart by
  * their shape: an rt-app file has a `tasks` object). An rt-app file runs
  * natively on `--board` (default "ideal"; `--cpus N` online CPUs, default all;
@@ -27,16 +31,15 @@ import type * as aq from "arquero";
 import { experiments } from "./experiments/index.js";
 import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
-import { SpecError } from "./spec/validate.js";
+import { formatValue, SpecError } from "./spec/validate.js";
 import { cyclictestHistogramText } from "./workloads/cyclictest.js";
 import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
 import { mergeParts, sweep, writePart, type SweepResult } from "./sweep/sweep.js";
 import { parseGridArg, splitTopLevel, type GridAxis } from "./sweep/grid.js";
 import { progressReporter } from "./sweep/progress.js";
 
-function usage(code: number): never {
-  const u = `usage:
-  hvsim list
+const USAGE = `usage:
+  hvsim list [--json]
   hvsim reproduce <experiment> [--json] [--quick]
   hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json | --histogram]
              FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])
@@ -47,14 +50,116 @@ function usage(code: number): never {
              values are JSON where they parse, else text; several --grid flags make a product
              AGG: sum, mean, min, max, count, first; filters: TABLE[COL=VALUE].COLUMN:AGG; NAME=... names a metric
   hvsim merge DIR [--json]
-             combines the part-I-of-N.json files that sweep --shard I/N --out DIR wrote`;
-  (code ? process.stderr : process.stdout).write(u + "\n");
+             combines the part-I-of-N.json files that sweep --shard I/N --out DIR wrote
+  hvsim --help | --version
+
+examples:
+  hvsim list                                      experiments and board presets
+  hvsim reproduce five-schedulers --quick         one experiment's tables, quick mode
+  hvsim reproduce abeni-faggioli --json > out.json
+  hvsim run spec.json --horizon 2 --seed 7        a saved spec (from JSON.stringify(system()....build()))
+  hvsim run taskset.json --board i7-6700 --cpus 2 --rt-runtime off
+  hvsim run cyclic.json --histogram               compare with cyclictest -q -h 1000
+  hvsim sweep spec.json --grid horizon_s=0.5,1 --seeds 3 --workers 2
+
+A spec file can be checked in an editor against data/spec.schema.json
+(add "$schema": "<path to hvsim>/data/spec.schema.json" to it).`;
+
+function usage(code: number): never {
+  (code ? process.stderr : process.stdout).write(USAGE + "\n");
   process.exit(code);
 }
 
 function fail(msg: string): never {
   process.stderr.write(`hvsim: ${msg}\n`);
   process.exit(2);
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length];
+}
+
+/** ` (did you mean "x"?)` for the closest of `known` to `s`, if close enough. */
+function suggest(s: string, known: readonly string[]): string {
+  let best = "", bd = Infinity;
+  for (const k of known) {
+    const dd = distance(s, k);
+    if (dd < bd) { bd = dd; best = k; }
+  }
+  return best && bd <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean ${JSON.stringify(best)}?)` : "";
+}
+
+/** The verbs, their positional arguments and their flags (boolean, or taking a value). */
+const VERBS: Record<string, { args: string[]; bool: string[]; value: string[] }> = {
+  list: { args: [], bool: ["--json"], value: [] },
+  reproduce: { args: ["<experiment>"], bool: ["--json", "--quick"], value: [] },
+  run: { args: ["FILE"], bool: ["--json", "--histogram"], value: ["--board", "--horizon", "--seed", "--cpus", "--rt-runtime"] },
+};
+/** The flags of the verbs that parse their own arguments (sweep, merge). */
+const SWEEP_FLAGS = ["--grid", "--seeds", "--metrics", "--workers", "--shard", "--out", "--cache", "--no-cache", "--json"];
+const MERGE_FLAGS = ["--json"];
+const COMMANDS = [...Object.keys(VERBS), "sweep", "merge"];
+const ALL_FLAGS = [...new Set(Object.values(VERBS).flatMap((v) => [...v.bool, ...v.value]))];
+
+/** A parsed command line: positional arguments, boolean flags set, and flag values. */
+interface Parsed { positional: string[]; flags: Set<string>; values: Map<string, string> }
+
+/** Parses the arguments of `verb` strictly: unknown flags, flags without a value and extra arguments are errors. */
+function parseArgs(verb: string, rest: string[]): Parsed {
+  const v = VERBS[verb];
+  const out: Parsed = { positional: [], flags: new Set(), values: new Map() };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === "--help" || a === "-h") usage(0);
+    if (a === "--") { out.positional.push(...rest.slice(i + 1)); break; }
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq >= 0 ? a.slice(0, eq) : a;
+      const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+      if (v.value.includes(name)) {
+        const val = inline ?? rest[i + 1];
+        if (inline === undefined) i++;
+        if (val === undefined || (inline === undefined && val.startsWith("--"))) fail(`${name} needs a value (${verb}: ${name} VALUE)`);
+        if (out.values.has(name)) fail(`${name} is given twice`);
+        out.values.set(name, val);
+      } else if (v.bool.includes(name)) {
+        if (inline !== undefined) fail(`${name} takes no value; got ${JSON.stringify(a)}`);
+        out.flags.add(name);
+      } else if (ALL_FLAGS.includes(name)) {
+        fail(`${name} does not apply to "${verb}" (its flags: ${[...v.bool, ...v.value].join(" ") || "none"})`);
+      } else {
+        fail(`unknown flag ${JSON.stringify(name)} for "${verb}"${suggest(name, [...v.bool, ...v.value, "--help", "--version"])} (hvsim --help)`);
+      }
+    } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
+      fail(`unknown flag ${JSON.stringify(a)}${suggest("-" + a, [...v.bool, ...v.value])} (flags start with --; hvsim --help)`);
+    } else out.positional.push(a);
+  }
+  if (out.positional.length < v.args.length) {
+    process.stderr.write(`hvsim: ${verb} needs ${v.args.join(" ")}\n`);
+    usage(2);
+  }
+  if (out.positional.length > v.args.length)
+    fail(`unexpected argument ${JSON.stringify(out.positional[v.args.length])}: ${verb} takes ${v.args.length ? v.args.join(" ") : "no arguments"}`);
+  return out;
+}
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version as string;
+  } catch {
+    return "unknown";
+  }
 }
 
 function tablesToJson(tables: Record<string, aq.ColumnTable>): Record<string, unknown[]> {
@@ -71,14 +176,23 @@ function printTables(tables: Record<string, aq.ColumnTable>): void {
 
 function main(argv: string[]): void {
   const [cmd, ...rest] = argv;
-  const flags = new Set(rest.filter((a) => a.startsWith("--") && !a.includes("=")));
-  const opt = (name: string): string | undefined => {
-    const i = rest.indexOf(name);
-    if (i >= 0) return rest[i + 1];
-    const eq = rest.find((a) => a.startsWith(name + "="));
-    return eq?.slice(name.length + 1);
-  };
-  const positional = rest.filter((a, i) => !a.startsWith("--") && !(i > 0 && ["--seed", "--horizon", "--board", "--cpus", "--rt-runtime"].includes(rest[i - 1])));
+  if (cmd === undefined) usage(2);
+  if (cmd === "-h" || cmd === "--help" || cmd === "help") usage(0);
+  if (cmd === "--version" || cmd === "-V" || cmd === "version") {
+    process.stdout.write(`hvsim ${version()}\n`);
+    return;
+  }
+  // sweep and merge parse their own arguments (as strictly)
+  if (cmd === "sweep") { sweepCommand(rest).catch(onError); return; }
+  if (cmd === "merge") { mergeCommand(rest); return; }
+  if (!Object.hasOwn(VERBS, cmd)) {
+    if (cmd.startsWith("-")) fail(`unknown flag ${JSON.stringify(cmd)}${suggest(cmd, ["--help", "--version"])}; a command comes first: ${COMMANDS.join(", ")} (hvsim --help)`);
+    fail(`unknown command ${JSON.stringify(cmd)}${suggest(cmd, COMMANDS)}; commands: ${COMMANDS.join(", ")} (hvsim --help)`);
+  }
+  const args = parseArgs(cmd, rest);
+  const flags = args.flags;
+  const opt = (name: string): string | undefined => args.values.get(name);
+  const positional = args.positional;
   const json = flags.has("--json");
   switch (cmd) {
     case "list": {
@@ -139,6 +253,10 @@ function main(argv: string[]): void {
         for (const w of r.warnings) process.stderr.write(`hvsim: note: ${w}\n`);
         spec = r.spec;
       } else {
+        if (opt("--cpus") !== undefined || opt("--rt-runtime") !== undefined)
+          fail(`${opt("--cpus") !== undefined ? "--cpus" : "--rt-runtime"} applies to rt-app files only; ${file} is an hvsim spec (set guests[0].vcpus or kernel.rt_runtime_us in it)`);
+        if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+          fail(`${file} must hold a spec object {board, hypervisor, guests, horizon_s} or an rt-app file; got ${formatValue(doc)}`);
         spec = doc;
         if (h !== undefined) spec.horizon_s = Number(h);
         if (boardName !== undefined && spec.board && typeof spec.board === "object") spec.board.preset = boardName;
@@ -165,16 +283,6 @@ function main(argv: string[]): void {
       }
       return;
     }
-    case "sweep":
-      sweepCommand(rest).catch(onError);
-      return;
-    case "merge":
-      mergeCommand(rest);
-      return;
-    case "-h":
-    case "--help":
-    case "help":
-      usage(0);
     default:
       usage(2);
   }
@@ -209,7 +317,7 @@ async function sweepCommand(args: string[]): Promise<void> {
     const name = eq > 0 ? a.slice(0, eq) : a;
     const value = (): string => {
       if (eq > 0) return a.slice(eq + 1);
-      if (i + 1 >= args.length) fail(`sweep: ${name} needs a value`);
+      if (i + 1 >= args.length || args[i + 1].startsWith("--")) fail(`sweep: ${name} needs a value`);
       return args[++i];
     };
     switch (name) {
@@ -229,7 +337,8 @@ async function sweepCommand(args: string[]): Promise<void> {
         break;
       }
       default:
-        if (a.startsWith("-")) fail(`sweep: unknown option ${a}`);
+        if (a === "--help" || a === "-h") usage(0);
+        if (a.startsWith("-")) fail(`sweep: unknown option ${a}${suggest(name, SWEEP_FLAGS)}`);
         if (file !== undefined) fail(`sweep: one spec file only; got ${file} and ${a}`);
         file = a;
     }
@@ -270,7 +379,8 @@ function mergeCommand(args: string[]): void {
   let dir: string | undefined, json = false;
   for (const a of args) {
     if (a === "--json") json = true;
-    else if (a.startsWith("-")) fail(`merge: unknown option ${a}`);
+    else if (a === "--help" || a === "-h") usage(0);
+    else if (a.startsWith("-")) fail(`merge: unknown option ${a}${suggest(a, MERGE_FLAGS)}`);
     else if (dir !== undefined) fail(`merge: one folder only; got ${dir} and ${a}`);
     else dir = a;
   }
@@ -291,5 +401,8 @@ try {
   main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof SpecError || err instanceof RtAppError) fail(err.message);
-  throw err;
+  // anything else is a bug in hvsim: a one-line message (the stack with HVSIM_DEBUG=1), exit 1
+  if (process.env.HVSIM_DEBUG) throw err;
+  process.stderr.write(`hvsim: internal error: ${err instanceof Error ? err.message : formatValue(err)} (HVSIM_DEBUG=1 shows the stack; please report it)\n`);
+  process.exit(1);
 }

@@ -6,7 +6,8 @@ import { MS, SEC, Simulator, type TimerTarget } from "./engine/sim.js";
 import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
 import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
-import { SpecError, validateSpec, type SpecIssue } from "./spec/validate.js";
+import { KERNEL_DEFAULTS, XEN_DEFAULTS } from "./spec/defaults.js";
+import { validateSimulateOptions, validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { Kvm } from "./virt/kvm.js";
 import { XenDeviceModels } from "./virt/qemu.js";
@@ -14,7 +15,7 @@ import { Housekeeping } from "./workloads/housekeeping.js";
 import { RS_BLOCKED, RS_OFFLINE, RS_RUNNABLE, RS_RUNNING, Xen, type VCpu } from "./virt/xen.js";
 import { Context1 } from "./workloads/context1.js";
 import { CpuHog } from "./workloads/hog.js";
-import { JobLog, PeriodicTasks, periodicIssues } from "./workloads/periodic.js";
+import { JobLog, PeriodicTasks } from "./workloads/periodic.js";
 import type { PeriodicSpec } from "./spec/types.js";
 import { SimResult, type Columns } from "./results/result.js";
 import { Cyclictest, LATENCY_COMPONENT_COLUMNS } from "./workloads/cyclictest.js";
@@ -35,7 +36,7 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
   return new LinuxKernel(sim, {
     name: g.name,
     ncpus: g.vcpus,
-    hz: k.hz ?? 250,
+    hz: k.hz ?? KERNEL_DEFAULTS.hz,
     paravirtTimeAccounting: k.paravirt_time_accounting ?? false,
     preemptFull: k.preempt === "full",
     preempt: k.preempt ?? "none",
@@ -46,9 +47,9 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
       wakeupGranularity: k.sched_wakeup_granularity_ns,
       gentleFairSleepers: k.gentle_fair_sleepers,
     },
-    rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? 950_000) * 1000,
-    rtPeriod: (k.rt_period_us ?? 1_000_000) * 1000,
-    rrTimesliceMs: k.rr_timeslice_ms ?? 100,
+    rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
+    rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
+    rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
     cost: board.cost,
     jitterCv: board.jitterCv,
   });
@@ -98,11 +99,10 @@ class NativeHost implements CpuHost, TimerTarget {
  * names every bad field) and returns a {@link SimResult}.
  */
 export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult {
+  // the one validation (the same as build()'s): fields, ranges and every cross-field rule
   const spec = validateSpec(specIn);
+  validateSimulateOptions(opts);
   const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
-  checkSupported(spec, board);
-  const rtIssues = periodicIssues(spec);
-  if (rtIssues.length) throw new SpecError(rtIssues);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);
   const horizon = Math.round(spec.horizon_s * SEC);
@@ -131,7 +131,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
 
   if (hv.kind === "xen") {
     const x = new Xen(sim, board);
-    x.timerSlopNs = hv.timer_slop_ns ?? 50_000;
+    x.timerSlopNs = hv.timer_slop_ns ?? XEN_DEFAULTS.timer_slop_ns;
     xen = x;
     const pools = new Map<string, ReturnType<Xen["addPool"]>>();
     for (const ps of hv.pools) {
@@ -361,14 +361,4 @@ function cyclictestTables(cyclic: { guest: string; w: Cyclictest }[]): Record<st
     out.latency_samples = cols;
   }
   return out;
-}
-
-/** Rejects spec features whose models do not exist yet, before simulating. */
-function checkSupported(spec: SimSpec, _board: Board): void {
-  // Every Xen scheduler and pool layout of the spec is modelled (pools spanning
-  // several sockets give Credit2 several runqueues, balanced by balance_load).
-  const todo: SpecIssue[] = [];
-  if (spec.hypervisor.kind === "kvm" && spec.guests.some((g) => g.name === "host"))
-    todo.push({ path: "guests", message: 'under KVM the name "host" is the host kernel\'s; rename the guest' });
-  if (todo.length) throw new SpecError(todo);
 }

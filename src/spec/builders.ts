@@ -30,7 +30,30 @@ import type {
   RtdsParams, RtdsSpec, SimSpec, StressSpec, ThreadSchedSpec, WorkloadSpec, XenSchedulerSpec, XenSpec,
 } from "./types.js";
 import type { ExecTimeSpec, PeriodicSpec } from "./types.js";
-import { validateSpec } from "./validate.js";
+import { formatValue, SpecError, validateSpec } from "./validate.js";
+
+/**
+ * The plain spec of `x`, a builder or a plain spec object, as a copy; a
+ * function (a builder factory not called), null, a number... is a SpecError
+ * naming the builder method (`where`), never a TypeError.
+ */
+function specOf<T>(x: unknown, where: string, what: string): T {
+  if (typeof x === "function")
+    throw new SpecError([{ path: where, message: `got a function${x.name ? ` (${x.name})` : ""}: call it${x.name ? `, ${x.name}()` : ""}, to get ${what}` }]);
+  if (x === null || typeof x !== "object" || Array.isArray(x))
+    throw new SpecError([{ path: where, message: `must be ${what} (a builder or a plain object); got ${formatValue(x)}` }]);
+  const v = "spec" in x && Object.getPrototypeOf(x)?.constructor?.name?.endsWith("Builder") ? (x as { spec: unknown }).spec : x;
+  return copy(v, where) as T;
+}
+
+/** A deep copy of plain data; a value that cannot be copied (a function inside) is a SpecError. */
+function copy<T>(v: T, where: string): T {
+  try {
+    return structuredClone(v);
+  } catch {
+    throw new SpecError([{ path: where, message: `must be plain data (numbers, strings, lists, objects); got ${formatValue(v)}` }]);
+  }
+}
 
 // ------------------------------------------------------------------- board
 
@@ -125,8 +148,8 @@ export class XenBuilder {
   readonly spec: XenSpec = { kind: "xen", version: "4.20", pools: [] };
   /** Adds a cpupool over pCPUs `cpus` with its own scheduler instance. */
   pool(name: string, cpus: number[], scheduler: SchedulerLike): this {
-    const s: XenSchedulerSpec = "spec" in scheduler ? scheduler.spec : scheduler;
-    const p: PoolSpec = { name, cpus: [...cpus], scheduler: structuredClone(s) };
+    const s = specOf<XenSchedulerSpec>(scheduler, `xen().pool(${formatValue(name)}).scheduler`, "a scheduler such as credit2()");
+    const p: PoolSpec = { name, cpus: Array.isArray(cpus) ? [...cpus] : cpus, scheduler: s };
     this.spec.pools.push(p);
     return this;
   }
@@ -142,12 +165,12 @@ export class KvmBuilder {
   readonly spec: KvmSpec = { kind: "kvm" };
   /** The host Linux kernel. */
   hostKernel(k: KernelBuilder | KernelSpec): this {
-    this.spec.host_kernel = structuredClone(k instanceof KernelBuilder ? k.spec : k);
+    this.spec.host_kernel = specOf<KernelSpec>(k, "kvm().hostKernel", "a kernel such as linux()");
     return this;
   }
   /** Appends a workload running on the host (e.g. `stress()`, `housekeeping()`). */
   hostWorkload(w: WorkloadLike): this {
-    (this.spec.host_workloads ??= []).push(workloadSpec(w));
+    (this.spec.host_workloads ??= []).push(workloadSpec(w, "kvm().hostWorkload"));
     return this;
   }
   /** kvm.halt_poll_ns: how long a halted vCPU thread busy-polls before sleeping, ns (0 = off; default 200000). */
@@ -325,8 +348,8 @@ export type WorkloadLike =
   | HousekeepingBuilder | WorkloadSpec;
 
 /** The plain spec of a workload builder or spec (a copy). */
-function workloadSpec(w: WorkloadLike): WorkloadSpec {
-  return structuredClone("spec" in w ? w.spec : w);
+function workloadSpec(w: WorkloadLike, where: string): WorkloadSpec {
+  return specOf<WorkloadSpec>(w, where, "a workload such as cyclictest()");
 }
 
 /** Guest (domain) builder. */
@@ -344,7 +367,7 @@ export class GuestBuilder {
   /** Cap (credit, credit2), percent of one pCPU: 0 = none, up to 100 x vcpus. */
   cap(percent: number): this { this.spec.cap = percent; return this; }
   /** RTDS reservation (period_us, budget_us in µs; extratime): one for every vCPU, or one per vCPU. */
-  rtds(params: RtdsParams | RtdsParams[]): this { this.spec.rtds = structuredClone(params); return this; }
+  rtds(params: RtdsParams | RtdsParams[]): this { this.spec.rtds = copy(params, `guest(${formatValue(this.spec.name)}).rtds`); return this; }
   /** cpupool name (Xen; default the first pool). */
   pool(name: string): this { this.spec.pool = name; return this; }
   /** Xen virtualization mode (xl.cfg `type=`; default "pvh", or "pv" for Dom0). */
@@ -353,19 +376,19 @@ export class GuestBuilder {
   dom0(on = true): this { this.spec.dom0 = on; return this; }
   /** Xen HVM: scheduling of this guest's QEMU device-model process inside Dom0 (default SCHED_OTHER nice 0). */
   deviceModel(s: ThreadSchedBuilder | ThreadSchedSpec): this {
-    this.spec.device_model = structuredClone(s instanceof ThreadSchedBuilder ? s.spec : s);
+    this.spec.device_model = specOf<ThreadSchedSpec>(s, `guest(${formatValue(this.spec.name)}).deviceModel`, "a thread policy such as thread().fifo(99)");
     return this;
   }
   /** KVM: scheduling of this guest's QEMU vCPU threads on the host (default SCHED_OTHER nice 0). */
   vcpuThread(s: ThreadSchedBuilder | ThreadSchedSpec): this {
-    this.spec.vcpu_thread = structuredClone(s instanceof ThreadSchedBuilder ? s.spec : s);
+    this.spec.vcpu_thread = specOf<ThreadSchedSpec>(s, `guest(${formatValue(this.spec.name)}).vcpuThread`, "a thread policy such as thread().fifo(99)");
     return this;
   }
   /** The guest's Linux kernel. */
-  kernel(k: KernelBuilder | KernelSpec): this { this.spec.kernel = structuredClone(k instanceof KernelBuilder ? k.spec : k); return this; }
+  kernel(k: KernelBuilder | KernelSpec): this { this.spec.kernel = specOf<KernelSpec>(k, `guest(${formatValue(this.spec.name)}).kernel`, "a kernel such as linux()"); return this; }
   /** Appends a workload running in the guest. */
   workload(w: WorkloadLike): this {
-    this.spec.workloads.push(workloadSpec(w));
+    this.spec.workloads.push(workloadSpec(w, `guest(${formatValue(this.spec.name)}).workload`));
     return this;
   }
 }
@@ -384,16 +407,16 @@ export class SystemBuilder {
   private traceMax: number | undefined;
   private jobsMax: number | undefined;
   /** The board (default preset "rcar-s4"). */
-  board(b: BoardBuilder | BoardSpec): this { this.b = structuredClone(b instanceof BoardBuilder ? b.spec : b); return this; }
+  board(b: BoardBuilder | BoardSpec): this { this.b = specOf<BoardSpec>(b, "system().board", 'a board such as board("rcar-s4")'); return this; }
   /** The hypervisor: `xen()`, `kvm()` or a plain {@link HypervisorSpec} (default native). */
   hypervisor(h: XenBuilder | KvmBuilder | HypervisorSpec): this {
-    this.hv = structuredClone(h instanceof XenBuilder || h instanceof KvmBuilder ? h.spec : h);
+    this.hv = specOf<HypervisorSpec>(h, "system().hypervisor", "a hypervisor such as xen() or kvm()");
     return this;
   }
   /** Runs natively (no hypervisor). */
   native(): this { this.hv = { kind: "native" }; return this; }
   /** Adds a guest (natively, the one OS). */
-  guest(g: GuestBuilder | GuestSpec): this { this.gs.push(structuredClone(g instanceof GuestBuilder ? g.spec : g)); return this; }
+  guest(g: GuestBuilder | GuestSpec): this { this.gs.push(specOf<GuestSpec>(g, "system().guest", 'a guest such as guest("vm")')); return this; }
   /** Simulated time, s. */
   horizon(seconds: number): this { this.horizonS = seconds; return this; }
   /** Time at the start excluded from statistics, s. */
@@ -411,7 +434,7 @@ export class SystemBuilder {
       if (this.traceMax !== undefined) s.record.trace_max = this.traceMax;
       if (this.jobsMax !== undefined) s.record.jobs_max = this.jobsMax;
     }
-    return validateSpec(structuredClone(s));
+    return validateSpec(copy(s, "system().build"));
   }
 }
 /** Starts a system spec (defaults: board "rcar-s4", native, horizon 10 s). */

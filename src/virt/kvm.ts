@@ -70,10 +70,11 @@ import type { Simulator, TimerTarget } from "../engine/sim.js";
 import { boardCost, C, type Board } from "../hw/board.js";
 import { IRQ_RESCHED, IRQ_TIMER, type CpuHost, type LinuxKernel, type SchedAttr } from "../kernel/linux.js";
 import {
-  A_COMPUTE, A_GUEST, A_WAIT, type GuestCarrier, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task,
+  A_COMPUTE, A_GUEST, A_WAIT, type GuestCarrier, type Program, SCHED_NORMAL, type Task,
   TASK_SLEEPING,
 } from "../kernel/task.js";
 import type { Columns } from "../results/result.js";
+import { DEFAULT_RT_PRIORITY, rtAttr } from "../spec/defaults.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
 
 /** kvm.halt_poll_ns default on x86 (KVM_HALT_POLL_NS_DEFAULT). */
@@ -327,8 +328,8 @@ export class Kvm implements TimerTarget {
     const all = Array.from({ length: this.host.cpus.length }, (_, i) => i);
     const allowed = vt.cpus && vt.cpus.length > 0 ? vt.cpus.slice() : all;
     const rt = policy === "fifo" || policy === "rr";
-    const prio = rt ? (vt.priority ?? 50) : 0;
-    const attr: SchedAttr | undefined = rt ? { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: prio } : undefined;
+    const prio = rt ? (vt.priority ?? DEFAULT_RT_PRIORITY) : 0;
+    const attr: SchedAttr | undefined = rt ? rtAttr(policy, prio) : undefined;
     const nice = rt ? 0 : (vt.nice ?? 0);
     for (let i = 0; i < k.cpus.length; i++) {
       const v = new KvmVcpu(this, this.vcpus.length, g.name, k, i, policy, prio);

@@ -35,8 +35,9 @@
 import type { TimerTarget } from "../engine/sim.js";
 import { boardCost, C } from "../hw/board.js";
 import type { LinuxKernel } from "../kernel/linux.js";
-import { A_COMPUTE, A_WAIT, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Program, type Task } from "../kernel/task.js";
+import { A_COMPUTE, A_WAIT, SCHED_NORMAL, type Program, type Task } from "../kernel/task.js";
 import type { Columns } from "../results/result.js";
+import { guestType, rtAttr } from "../spec/defaults.js";
 import type { ThreadSchedSpec } from "../spec/types.js";
 import type { Domain, VCpu, Xen } from "./xen.js";
 
@@ -76,7 +77,7 @@ export class XenDeviceModels implements Program, TimerTarget {
     this.notifyLatency = boardCost(xen.board, C.hv_ipi_latency);
     const all = Array.from({ length: dom0.vcpus.length }, (_, i) => i);
     for (const d of xen.domains) {
-      if ((d.spec.type ?? "pvh") !== "hvm") continue;
+      if (guestType(d.spec) !== "hvm") continue;
       const dm = new DeviceModel(d, d.spec.device_model ?? {});
       const cpus = dm.sched.cpus ?? all;
       dm.evtchnCpu = cpus[0];
@@ -84,7 +85,7 @@ export class XenDeviceModels implements Program, TimerTarget {
       dm.irq = this.d0k.registerIrq("evtchn", (_cpu, t) => this.onEvent(idx, t));
       dm.evTimer = xen.sim.timer(this, 0, idx);
       const pol = dm.sched.policy ?? "other";
-      const attr = pol === "other" ? undefined : { policy: pol === "fifo" ? SCHED_FIFO : SCHED_RR, priority: dm.sched.priority ?? 50 };
+      const attr = pol === "other" ? undefined : rtAttr(pol, dm.sched.priority);
       this.dms.push(dm);
       dm.task = this.d0k.spawn(`qemu-dm-${d.name}`, this, cpus[0], cpus.slice(), pol === "other" ? (dm.sched.nice ?? 0) : 0, now, idx, attr ?? { policy: SCHED_NORMAL });
       this.byDomain.set(d.id, dm);

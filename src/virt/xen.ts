@@ -18,6 +18,7 @@ import type { Simulator, TimerTarget } from "../engine/sim.js";
 import { C, type Board } from "../hw/board.js";
 import type { CpuHost, LinuxKernel } from "../kernel/linux.js";
 import { IRQ_RESCHED, IRQ_TIMER } from "../kernel/linux.js";
+import { guestType, KERNEL_DEFAULTS, XEN_DEFAULTS } from "../spec/defaults.js";
 import type { GuestSpec } from "../spec/types.js";
 import { XenTimers } from "./xentime.js";
 import type { XenDeviceModels } from "./qemu.js";
@@ -144,7 +145,7 @@ export class Xen implements TimerTarget {
   ioreqServer: XenDeviceModels | null = null;
 
   /** Xen's timer_slop (ns), boot option `timer_slop=`. */
-  timerSlopNs = 50_000;
+  timerSlopNs: number = XEN_DEFAULTS.timer_slop_ns;
   private xenTimers: XenTimers | null = null;
 
   /** The guest-timer subsystem (created on first use, once every vCPU exists). */
@@ -391,10 +392,10 @@ class XenGuestHost implements CpuHost {
   constructor(private readonly xen: Xen, private readonly dom: Domain) {
     const b = xen.board;
     // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
-    this.minDelta = dom.spec.kernel?.xen_timer_slop_ns ?? 100_000;
+    this.minDelta = dom.spec.kernel?.xen_timer_slop_ns ?? KERNEL_DEFAULTS.xen_timer_slop_ns;
     // a PV kernel reads time through pvclock without trapping; HVM and PVH are
     // HVM containers whose rdtsc traps when the TSC cannot be passed through
-    const type = dom.spec.type ?? (dom.spec.dom0 ? "pv" : "pvh");
+    const type = guestType(dom.spec);
     const trap = type !== "pv" && !(b.tscPassthrough ?? true);
     this.clockCost = trap ? (b.rdtscTrapNs ?? 0) : (b.rdtscNativeNs ?? 0);
     this.hvm = type === "hvm";

@@ -25,11 +25,10 @@ import type { RandomStream } from "../engine/random.js";
 import type { Simulator } from "../engine/sim.js";
 import type { LinuxKernel, SchedAttr } from "../kernel/linux.js";
 import {
-  A_COMPUTE, A_SLEEP_UNTIL, type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task,
+  A_COMPUTE, A_SLEEP_UNTIL, type Program, SCHED_DEADLINE, type Task,
 } from "../kernel/task.js";
-import { checkParamDl, toRatio } from "../sched/linux/deadline.js";
-import type { ExecTimeSpec, PeriodicSpec, SimSpec } from "../spec/types.js";
-import type { SpecIssue } from "../spec/validate.js";
+import { rtAttr } from "../spec/defaults.js";
+import type { ExecTimeSpec, PeriodicSpec } from "../spec/types.js";
 
 const D_FIXED = 0;
 const D_UNIFORM = 1;
@@ -45,60 +44,6 @@ export function wcetUs(exec: number | ExecTimeSpec): number {
     case "normal": return exec.max_us ?? Infinity;
     case "exponential": return exec.max_us ?? Infinity;
   }
-}
-
-/**
- * What the kernel would refuse for the periodic tasks of a validated spec,
- * as Linux 5.10 does it: sched_rt_runtime_us > sched_rt_period_us (EINVAL
- * from the sysctl handler), SCHED_DEADLINE parameters outside
- * __checkparam_dl (EINVAL), a DL task whose affinity does not span the
- * root domain or with zero RT bandwidth while bandwidth control is on
- * (EPERM), and a total DL bandwidth above rt_runtime/rt_period per CPU
- * (admission control, EBUSY). With `rt_runtime_us: "off"` there is no
- * admission control and DL tasks may be pinned.
- */
-export function periodicIssues(spec: SimSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
-  spec.guests.forEach((g, gi) => {
-    const k = g.kernel ?? {};
-    const rtRuntime = k.rt_runtime_us ?? 950_000;
-    const rtPeriod = k.rt_period_us ?? 1_000_000;
-    if (rtRuntime !== "off" && rtRuntime > rtPeriod)
-      issues.push({ path: `guests[${gi}].kernel.rt_runtime_us`, message: `must not exceed rt_period_us (${rtPeriod}); got ${rtRuntime} (the sysctl handler returns EINVAL)` });
-    let total = 0;
-    let overflowed = false;
-    const names = new Set<string>();
-    g.workloads.forEach((w, wi) => {
-      if (w.kind !== "periodic") return;
-      if (names.has(w.name)) issues.push({ path: `guests[${gi}].workloads[${wi}].name`, message: `duplicate periodic task name ${JSON.stringify(w.name)} in guest ${g.name} (names key the execution-time streams and the jobs table)` });
-      names.add(w.name);
-    });
-    g.workloads.forEach((w, wi) => {
-      if (w.kind !== "periodic" || w.policy !== "deadline") return;
-      const wp = `guests[${gi}].workloads[${wi}]`;
-      if (w.dl_runtime_us === undefined && !Number.isFinite(wcetUs(w.exec))) {
-        issues.push({ path: `${wp}.dl_runtime_us`, message: "is needed: exec has no upper bound (give max_us or dl_runtime_us) to size the SCHED_DEADLINE runtime" });
-        return;
-      }
-      const a = schedAttrOf(w);
-      const why = checkParamDl(a.runtime!, a.deadline!, a.period!);
-      if (why) issues.push({ path: w.dl_runtime_us !== undefined ? `${wp}.dl_runtime_us` : wp, message: `sched_setattr(SCHED_DEADLINE) would fail with EINVAL: ${why}` });
-      if (rtRuntime === "off") return;
-      if (rtRuntime === 0) issues.push({ path: wp, message: "SCHED_DEADLINE needs RT bandwidth: rt_runtime_us is 0 (EPERM); set it or \"off\"" });
-      const cpus = w.cpus ?? [];
-      if (w.cpus !== undefined && !Array.from({ length: g.vcpus }, (_, c) => c).every((c) => cpus.includes(c)))
-        issues.push({ path: `${wp}.cpus`, message: `a SCHED_DEADLINE task's affinity must span the root domain (CPUs 0..${g.vcpus - 1}) while RT bandwidth control is on (EPERM); remove cpus or set kernel.rt_runtime_us to "off"` });
-      // sched_dl_overflow as the tasks are created in order
-      const cap = toRatio(rtPeriod * 1000, rtRuntime * 1000) * g.vcpus;
-      const bw = toRatio(a.period!, a.runtime!);
-      if (!overflowed && total + bw > cap) {
-        overflowed = true;
-        issues.push({ path: wp, message: `SCHED_DEADLINE admission control refuses it (EBUSY): total bandwidth ${((total + bw) / 2 ** 20).toFixed(4)} > ${rtRuntime}/${rtPeriod} x ${g.vcpus} CPU(s) = ${(cap / 2 ** 20).toFixed(4)}; set kernel.rt_runtime_us to "off" to disable admission control` });
-      }
-      total += bw;
-    });
-  });
-  return issues;
 }
 
 /** Per-job rows kept up to a bound, shared by every periodic task of a run. */
@@ -143,8 +88,7 @@ export class JobLog {
 /** The scheduling attributes (ns) a periodic task asks for. */
 export function schedAttrOf(w: PeriodicSpec): SchedAttr {
   const policy = w.policy ?? "fifo";
-  if (policy === "other") return { policy: SCHED_NORMAL };
-  if (policy === "fifo" || policy === "rr") return { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: w.priority ?? 50 };
+  if (policy !== "deadline") return rtAttr(policy, w.priority);
   const periodNs = Math.round(w.period_us * 1000);
   return {
     policy: SCHED_DEADLINE,

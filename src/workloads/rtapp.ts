@@ -152,7 +152,9 @@ export function rtApp(doc: string | object, opts: RtAppOptions = {}): RtAppResul
     const prop = (k: string) => (ev !== t && ev[k] !== undefined ? ev[k] : t[k]);
     const loop = t.loop ?? -1;
     if (loop !== -1) throw new RtAppError(`${where}.loop: only endless tasks (loop -1) are periodic tasks; got ${loop}`);
-    const policy = POLICIES[String(prop("policy") ?? defaultPolicy)];
+    const policyName = String(prop("policy") ?? defaultPolicy);
+    // own properties only: "constructor" or "toString" are not policies
+    const policy = Object.hasOwn(POLICIES, policyName) ? POLICIES[policyName] : undefined;
     if (!policy) throw new RtAppError(`${where}.policy: ${JSON.stringify(prop("policy") ?? defaultPolicy)} is not one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_DEADLINE`);
 
     // events, in file order

@@ -1,0 +1,420 @@
+/**
+ * The spec schema: the single source of the spec's types (./types.ts derives
+ * them with `z.infer`), its field-by-field checks with their allowed ranges,
+ * and (through ./checks.ts, run as the schema's final refinement) every
+ * cross-field rule. `validateSpec` (./validate.ts) parses with it; the JSON
+ * Schema shipped in data/spec.schema.json is generated from it
+ * (`node scripts/spec-schema.mjs`).
+ *
+ * Units are in the field names (`_us`, `_ms`, `_ns`, `_s`). Defaults are
+ * documented here and live in ./defaults.ts.
+ */
+import { z } from "zod";
+import { COST_NAMES } from "../hw/board.js";
+import { DEFAULT_RT_PRIORITY, KERNEL_DEFAULTS, XEN_DEFAULTS } from "./defaults.js";
+
+/** An integer in lo..hi; `what` names the field's meaning in error messages. */
+const int = (lo: number, hi: number, what: string) => {
+  const m = `must be an integer in ${lo}..${hi} (${what})`;
+  return z.number({ message: m }).int({ message: m }).min(lo, { message: m }).max(hi, { message: m }).describe(what);
+};
+
+/** A finite number in lo..hi. */
+const num = (lo: number, hi: number, what: string) => {
+  const m = `must be a number in ${lo}..${hi} (${what})`;
+  return z.number({ message: m }).min(lo, { message: m }).max(hi, { message: m }).describe(what);
+};
+
+/** An optional field with its default (documented in the JSON Schema). */
+const opt = <T extends z.ZodType>(s: T, dflt?: unknown) => (dflt === undefined ? s.optional() : s.optional().meta({ default: dflt }));
+
+const cpuList = z.array(int(0, 4095, "a CPU id"), { message: "must be a list of CPU ids (integers in 0..4095)" });
+const cpus = cpuList.min(1, { message: "must list at least one CPU" });
+
+/** An integer in lo..hi, or the string "off". */
+const orOff = (lo: number, hi: number, what: string, off: string) =>
+  z.union([z.literal("off"), int(lo, hi, what)], { message: `must be an integer in ${lo}..${hi} (${what}), or "off" (${off})` });
+
+const RATELIMIT_WHAT = "sched_ratelimit_us in µs, XEN_SYSCTL_SCHED_RATELIMIT_MIN..MAX as `xl sched-credit* -s -r` takes it";
+
+/** Message for a discriminated union whose tag is unknown: `unknown <what> "x"; allowed: "a", "b"`. */
+const unknownTag = (what: string, tag: string, allowed: readonly string[]) => (iss: { code?: string; input?: unknown }) => {
+  if (iss.code !== "invalid_union" && iss.code !== "invalid_type") return undefined;
+  const input = iss.input;
+  if (iss.code === "invalid_type" || input === null || typeof input !== "object" || Array.isArray(input)) return `must be an object with a "${tag}" field (${allowed.map((s) => `"${s}"`).join(", ")})`;
+  const v = Object.hasOwn(input, tag) ? (input as Record<string, unknown>)[tag] : undefined;
+  if (v === undefined) return `${tag} is missing; allowed: ${allowed.map((s) => `"${s}"`).join(", ")}`;
+  return `unknown ${what} ${typeof v === "string" ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v) : `(a ${typeof v})`}; allowed: ${allowed.map((s) => `"${s}"`).join(", ")}`;
+};
+
+// ------------------------------------------------------------------ board
+
+/** Names of the per-operation costs a board preset defines (all in ns). */
+export const costNameSchema = z.enum(COST_NAMES);
+
+const costsShape = Object.fromEntries(COST_NAMES.map((n) => [n, num(0, 1e9, "cost in ns").optional()])) as {
+  [K in (typeof COST_NAMES)[number]]: z.ZodOptional<z.ZodNumber>;
+};
+
+/** A board: a preset name plus optional overrides. */
+export const boardSchema = z.strictObject({
+  /** Preset id from data/boards (e.g. "rcar-s4"). */
+  preset: z.string({ message: "must be a board preset id (a string; see `hvsim list`)" }),
+  /** Override of the cost model, ns per operation. */
+  costs_ns: z.strictObject(costsShape).optional(),
+  /** Override of the coefficient of variation of every operation cost (0 = deterministic costs). */
+  jitter_cv: num(0, 1, "coefficient of variation of operation costs").optional(),
+});
+
+// --------------------------------------------------------- Xen schedulers
+
+/** Xen Credit2 scheduler parameters (xl sched-credit2 semantics). */
+export const credit2Schema = z.strictObject({
+  name: z.literal("credit2"),
+  /** sched_ratelimit_us: 100..500000, or "off" (xl's `-r 0`). Default 1000. */
+  ratelimit_us: opt(orOff(100, 500000, RATELIMIT_WHAT, "xl's -r 0 disables rate limiting"), 1000),
+  /** credit2_runqueue: how pCPUs are grouped into runqueues. Default "socket". */
+  runqueue: opt(z.enum(["cpu", "core", "socket", "node", "all"], { message: 'credit2_runqueue must be "cpu", "core", "socket", "node" or "all"' }), "socket"),
+});
+
+/** Xen Credit (credit1) parameters (xl sched-credit -s semantics). */
+export const creditSchema = z.strictObject({
+  name: z.literal("credit"),
+  /** sched_credit_tslice_ms: 1..1000, default 30. */
+  tslice_ms: opt(int(1, 1000, "sched_credit_tslice_ms (xl sched-credit -s -t)"), 30),
+  /** sched_ratelimit_us: 100..500000 and <= tslice, or "off". Default 1000. */
+  ratelimit_us: opt(orOff(100, 500000, RATELIMIT_WHAT, "xl's -r 0 disables rate limiting"), 1000),
+  /** vcpu_migration_delay in µs: 0..100000, default 0. */
+  migration_delay_us: opt(int(0, 100000, "vcpu_migration_delay, µs (xl sched-credit -s -m)"), 0),
+});
+
+/** Xen RTDS (global EDF); per-vCPU parameters are on the guest (`rtds`). */
+export const rtdsSchema = z.strictObject({ name: z.literal("rtds") });
+
+/** One minor frame of an ARINC653 schedule. */
+export const arinc653FrameSchema = z.strictObject({
+  /** Guest name. */
+  guest: z.string({ message: "must be a guest name" }),
+  /** vCPU index in that guest. Default 0. */
+  vcpu: opt(int(0, 63, "vCPU index"), 0),
+  /** Length of the minor frame, ms. */
+  runtime_ms: num(0.001, 1e6, "minor frame length, ms"),
+});
+
+/** Xen ARINC653: a static cyclic table on a single-pCPU pool. */
+export const arinc653Schema = z.strictObject({
+  name: z.literal("arinc653"),
+  /** Major frame, ms (>= sum of the frames' runtimes; the rest is idle). */
+  major_frame_ms: num(0.001, 1e6, "major frame, ms"),
+  /** The minor frames, in order. */
+  frames: z.array(arinc653FrameSchema, { message: "must be a list of minor frames" })
+    .max(64, { message: "at most 64 minor frames (ARINC653_MAX_DOMAINS_PER_SCHEDULE)" }),
+});
+
+/** Xen Null scheduler: static 1:1 vCPU-to-pCPU assignment. */
+export const nullSchema = z.strictObject({ name: z.literal("null") });
+
+const SCHEDULER_NAMES = ["credit2", "credit", "rtds", "arinc653", "null"] as const;
+/** A Xen scheduler of a cpupool, told apart by `name`. */
+export const xenSchedulerSchema = z.discriminatedUnion("name", [credit2Schema, creditSchema, rtdsSchema, arinc653Schema, nullSchema], {
+  error: unknownTag("scheduler", "name", SCHEDULER_NAMES),
+});
+
+/** RTDS reservation of a vCPU (xl sched-rtds -p -b -e). */
+export const rtdsParamsSchema = z.strictObject({
+  /** Period, µs (>= 10). Default 10000. */
+  period_us: opt(int(10, 4_294_967_295, "RTDS period, µs (min 10)"), 10000),
+  /** Budget, µs (10..period). Default 4000. */
+  budget_us: opt(int(10, 4_294_967_295, "RTDS budget, µs (10..period)"), 4000),
+  /** Extratime (may run beyond its budget when nothing else wants the pCPU). Default true. */
+  extratime: opt(z.boolean({ message: "must be true or false" }), true),
+});
+
+/** A cpupool: a set of pCPUs with its own scheduler instance. */
+export const poolSchema = z.strictObject({
+  /** Pool name (unique). */
+  name: z.string({ message: "must be a pool name" }).min(1, { message: "must be a non-empty pool name" }),
+  /** pCPU ids in the pool. */
+  cpus: cpuList.min(1, { message: "a pool needs at least one pCPU" }),
+  /** The pool's scheduler. */
+  scheduler: xenSchedulerSchema,
+});
+
+// ----------------------------------------------------------------- kernel
+
+const HZ_VALUES = [100, 250, 300, 1000];
+const HZ_MSG = "CONFIG_HZ must be one of 100, 250, 300, 1000";
+
+/** Linux kernel model parameters. */
+export const kernelSchema = z.strictObject({
+  /** Kernel version whose scheduler rules are modelled. */
+  version: opt(z.literal("5.10", { message: 'only "5.10" is modelled' }), "5.10"),
+  /** CONFIG_HZ (100, 250, 300, 1000). Default 250. */
+  hz: opt(z.number({ message: HZ_MSG }).refine((v) => HZ_VALUES.includes(v), { message: HZ_MSG }).meta({ enum: HZ_VALUES }), KERNEL_DEFAULTS.hz),
+  /** CONFIG_PARAVIRT_TIME_ACCOUNTING: exclude steal time from task runtime. Default false. */
+  paravirt_time_accounting: opt(z.boolean({ message: "must be true or false" }), false),
+  /** CONFIG_PREEMPT* model: "none" (the paper's "NRT"), "voluntary", "full", "rt" (PREEMPT_RT). Default "none". */
+  preempt: opt(z.enum(["none", "voluntary", "full", "rt"], { message: 'must be "none", "voluntary", "full" or "rt"' }), "none"),
+  /** Linux's Xen PV clockevent minimum delta (TIMER_SLOP, `xen_timer_slop=` since 5.2), ns. Default 100000. Used only as a Xen guest with a PV clock (PV, PVH, or PVHVM). */
+  xen_timer_slop_ns: opt(int(0, 100_000_000, "Xen PV clockevent min delta (TIMER_SLOP), ns"), KERNEL_DEFAULTS.xen_timer_slop_ns),
+  /** sysctl_sched_latency override (base value before the CPU-count scaling), ns. */
+  sched_latency_ns: int(100000, 1000000000, "sysctl_sched_latency base value, ns").optional(),
+  /** sysctl_sched_min_granularity override (base value before the CPU-count scaling), ns. */
+  sched_min_granularity_ns: int(100000, 1000000000, "sysctl_sched_min_granularity base value, ns").optional(),
+  /** sysctl_sched_wakeup_granularity override (base value before the CPU-count scaling), ns. */
+  sched_wakeup_granularity_ns: int(0, 1000000000, "sysctl_sched_wakeup_granularity base value, ns").optional(),
+  /** GENTLE_FAIR_SLEEPERS scheduler feature. Default true. */
+  gentle_fair_sleepers: opt(z.boolean({ message: "must be true or false" }), true),
+  /** sched_rt_runtime_us: RT throttling budget per period (<= rt_period_us), or "off" (-1). Default 950000. */
+  rt_runtime_us: opt(orOff(0, 1_000_000_000, "sched_rt_runtime_us", "-1 disables RT throttling"), KERNEL_DEFAULTS.rt_runtime_us),
+  /** sched_rt_period_us. Default 1000000. */
+  rt_period_us: opt(int(1, 1_000_000_000, "sched_rt_period_us"), KERNEL_DEFAULTS.rt_period_us),
+  /** sched_rr_timeslice_ms. Default 100. */
+  rr_timeslice_ms: opt(int(1, 100_000, "sched_rr_timeslice_ms"), KERNEL_DEFAULTS.rr_timeslice_ms),
+});
+
+// -------------------------------------------------------------- workloads
+
+const us = (what: string) => num(0, 1e12, what);
+
+const DISTS = ["fixed", "uniform", "normal", "exponential"] as const;
+/** Distribution of a job's execution time (µs). For uniform, and normal with both bounds, min_us <= max_us. */
+export const execDistSchema = z.discriminatedUnion("dist", [
+  z.strictObject({ dist: z.literal("fixed"), us: us("execution time, µs") }),
+  z.strictObject({ dist: z.literal("uniform"), min_us: us("shortest execution time, µs"), max_us: us("longest execution time, µs") }),
+  z.strictObject({
+    dist: z.literal("normal"), mean_us: us("mean execution time, µs"), sd_us: us("standard deviation, µs"),
+    min_us: us("lower bound, µs").optional(), max_us: us("upper bound, µs").optional(),
+  }),
+  z.strictObject({ dist: z.literal("exponential"), mean_us: us("mean execution time, µs"), max_us: us("upper bound, µs").optional() }),
+], { error: unknownTag("execution-time distribution", "dist", DISTS) });
+
+const execSchema = z.union([us("execution time, µs"), execDistSchema], {
+  message: 'exec must be a number of µs in 0..1e12 or {dist: "fixed"|"uniform"|"normal"|"exponential", ...}',
+});
+
+/** UnixBench Context1: two processes ping-ponging a counter through two pipes. */
+export const context1Schema = z.strictObject({
+  kind: z.literal("context1"),
+  /** Guest CPUs the two processes may run on (taskset). Default: all. */
+  cpus: cpus.optional(),
+  /** Sampling interval of the vruntime gap probe, µs. Default 1000; 0 disables. */
+  sample_us: opt(int(0, 10_000_000, "vruntime gap sampling interval, µs; 0 disables"), 1000),
+  /** User-space work per half-loop (counter check and increment), ns. Default 100. */
+  user_ns: opt(int(0, 1_000_000, "user work per half-loop, ns"), 100),
+});
+
+/**
+ * A periodic real-time task: a job is released every `period_us` (first at
+ * `offset_us`), needs an execution time, and should finish within
+ * `deadline_us` of its release.
+ */
+export const periodicSchema = z.strictObject({
+  kind: z.literal("periodic"),
+  /** Task name (unique among the periodic tasks of its guest). */
+  name: z.string({ message: "must be a task name" }).min(1, { message: "must be a non-empty task name" }),
+  /** Release period, µs. */
+  period_us: num(1, 1e12, "period, µs"),
+  /** Execution time per job: a fixed number of µs or a distribution. */
+  exec: execSchema,
+  /** Relative deadline, µs. Default: the period. */
+  deadline_us: num(1, 1e12, "relative deadline, µs").optional(),
+  /** First release, µs. Default 0. */
+  offset_us: opt(num(0, 1e12, "first release, µs"), 0),
+  /** Scheduling policy. Default "fifo". */
+  policy: opt(z.enum(["other", "fifo", "rr", "deadline"], { message: 'policy must be "other", "fifo", "rr" or "deadline"' }), "fifo"),
+  /** SCHED_FIFO/RR priority 1..99. Default 50. */
+  priority: opt(int(1, 99, "SCHED_FIFO/SCHED_RR priority"), DEFAULT_RT_PRIORITY),
+  /** SCHED_OTHER nice. Default 0. */
+  nice: opt(int(-20, 19, "nice value"), 0),
+  /** SCHED_DEADLINE runtime, µs (default: the worst-case execution time). */
+  dl_runtime_us: num(1.024, 1e12, "SCHED_DEADLINE runtime, µs (>= 1024 ns)").optional(),
+  /** Allowed CPUs. Default: all. */
+  cpus: cpus.optional(),
+});
+
+/** CPU hogs: `count` processes that never block (stress -c, while(1)). */
+export const cpuHogSchema = z.strictObject({
+  kind: z.literal("cpu-hog"),
+  /** Number of processes. Default 1. */
+  count: opt(int(1, 1024, "number of hog processes"), 1),
+  /** CPUs the hogs may run on. Default: all. */
+  cpus: cpus.optional(),
+  /** SCHED_OTHER nice. Default 0. */
+  nice: opt(int(-20, 19, "nice value"), 0),
+  /** CPU work of each process, ms; the process exits when done (its finish time is recorded). Default: forever. */
+  work_ms: num(0.001, 1e9, "CPU work per process, ms").optional(),
+});
+
+/**
+ * cyclictest (rt-tests): a thread sleeping with clock_nanosleep(TIMER_ABSTIME)
+ * every `interval_us` and recording latency = wake-up time - intended time.
+ */
+export const cyclictestSchema = z.strictObject({
+  kind: z.literal("cyclictest"),
+  /** -i: interval, µs. Default 1000. */
+  interval_us: opt(int(1, 10_000_000, "cyclictest -i interval, µs"), 1000),
+  /** -p: SCHED_FIFO priority (1..99). Default 99. */
+  priority: opt(int(1, 99, "cyclictest -p SCHED_FIFO priority"), 99),
+  /** -l: loops (0 = until the horizon). Default 0. */
+  loops: opt(int(0, 1e12, "cyclictest -l loops (0 = until the horizon)"), 0),
+  /** -h: histogram buckets of 1 µs (0 = none). Default 1000. */
+  histogram_us: opt(int(0, 1_000_000, "cyclictest -h buckets (HIST_MAX 1000000)"), 1000),
+  /** -a: CPU. Default 0. */
+  cpu: opt(int(0, 4095, "cyclictest -a CPU"), 0),
+  /** Keep per-sample rows with the latency breakdown (max rows). Default 0. */
+  samples_max: opt(int(0, 100_000_000, "per-sample rows kept"), 0),
+});
+
+/**
+ * Background stress (the rt-tests "worst-case latency" scenarios): CFS tasks
+ * generating interrupts, syscalls, memory and I/O pressure.
+ */
+export const stressSchema = z.strictObject({
+  kind: z.literal("stress"),
+  /** Load intensity 0..1 (scales the rate of kernel activity). Default 1. */
+  intensity: opt(num(0, 1, "stress intensity"), 1),
+  /** Number of stress processes. Default: 2 per CPU. */
+  count: int(1, 4096, "stress processes").optional(),
+  /** CPUs the stress processes may run on. Default: all. */
+  cpus: cpus.optional(),
+});
+
+/**
+ * Emulated-device accesses made by the guest (a console or disk on an HVM
+ * guest without PV drivers): a SCHED_OTHER task performing one port-I/O or
+ * MMIO access `rate_hz` times per second. On Xen HVM each access is an ioreq
+ * served by the guest's QEMU device model in Dom0 (the vCPU waits); on PV/PVH
+ * and natively it costs only the access itself.
+ */
+export const deviceIoSchema = z.strictObject({
+  kind: z.literal("device-io"),
+  /** Accesses per second. Default 100. */
+  rate_hz: opt(num(0, 1_000_000, "emulated-device accesses per second"), 100),
+  /** CPUs the accessing task may run on. Default: all. */
+  cpus: cpus.optional(),
+});
+
+/**
+ * The background activity of an otherwise idle Linux system (data/kernels
+ * `housekeeping`): kernel workers (vmstat, RCU, writeback, timers) and the
+ * periodic device accesses of console and disk drivers, at their rates
+ * times `intensity`. On a Xen HVM guest the device accesses are ioreqs
+ * served by QEMU in Dom0.
+ */
+export const housekeepingSchema = z.strictObject({
+  kind: z.literal("housekeeping"),
+  /** Rate multiplier 0..10. Default 1. */
+  intensity: opt(num(0, 10, "housekeeping intensity"), 1),
+});
+
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping"] as const;
+/** A workload, told apart by `kind`. */
+export const workloadSchema = z.discriminatedUnion("kind", [
+  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema,
+], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
+
+// ------------------------------------------------------------ hypervisors
+
+/** Xen hypervisor model. */
+export const xenSchema = z.strictObject({
+  kind: z.literal("xen"),
+  /** Xen release the model follows. */
+  version: opt(z.literal("4.20", { message: 'only "4.20" is modelled' }), "4.20"),
+  /** The cpupools; guests go to the first unless they name one. */
+  pools: z.array(poolSchema, { message: "must be a list of cpupools" }).min(1, { message: "Xen needs at least one cpupool" }),
+  /** Xen's own timer_slop (boot option `timer_slop=`), ns. Default 50000. */
+  timer_slop_ns: opt(int(0, 1_000_000_000, "Xen timer_slop, ns"), XEN_DEFAULTS.timer_slop_ns),
+});
+
+/**
+ * KVM on a Linux host: the host kernel schedules one QEMU vCPU thread per
+ * guest vCPU (plus QEMU's main thread), next to the host's own workloads.
+ */
+export const kvmSchema = z.strictObject({
+  kind: z.literal("kvm"),
+  /** The host Linux kernel. */
+  host_kernel: kernelSchema.optional(),
+  /** Workloads running on the host (e.g. a stress load); their CPUs are host CPUs. */
+  host_workloads: z.array(workloadSchema, { message: "must be a list of workloads" }).optional(),
+  /** kvm.halt_poll_ns: how long a halted vCPU thread busy-polls before sleeping, ns (0 = off). Default 200000 (KVM_HALT_POLL_NS_DEFAULT, x86). */
+  halt_poll_ns: opt(int(0, 100_000_000, "kvm.halt_poll_ns, ns"), 200000),
+});
+
+/** No hypervisor: one Linux kernel directly on the board. */
+export const nativeSchema = z.strictObject({ kind: z.literal("native") });
+
+/** The hypervisor, told apart by `kind`. */
+export const hypervisorSchema = z.discriminatedUnion("kind", [xenSchema, kvmSchema, nativeSchema], {
+  error: unknownTag("hypervisor kind", "kind", ["xen", "kvm", "native"]),
+});
+
+// ----------------------------------------------------------------- guests
+
+/** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */
+export const threadSchedSchema = z.strictObject({
+  /** Policy. Default "other". */
+  policy: opt(z.enum(["other", "fifo", "rr"], { message: 'policy must be "other", "fifo" or "rr"' }), "other"),
+  /** SCHED_FIFO/RR priority 1..99. Default 50. */
+  priority: opt(int(1, 99, "SCHED_FIFO/RR priority"), DEFAULT_RT_PRIORITY),
+  /** SCHED_OTHER nice. Default 0. */
+  nice: opt(int(-20, 19, "nice value"), 0),
+  /** Host/Dom0 CPUs the thread may run on. Default: all. */
+  cpus: cpus.optional(),
+});
+
+/** A guest domain (or, natively, the one OS). */
+export const guestSchema = z.strictObject({
+  /** Guest name (unique). */
+  name: z.string({ message: "must be a guest name" }).min(1, { message: "must be a non-empty guest name" }),
+  /** cpupool name; default the first pool. */
+  pool: z.string({ message: "must be a pool name" }).optional(),
+  /** Number of vCPUs (1..64). */
+  vcpus: int(1, 64, "number of vCPUs"),
+  /** Hard affinity per vCPU: pin[i] lists the pCPUs vCPU i may run on. One entry per vCPU or a single entry for all. */
+  pin: z.array(cpuList.min(1, { message: "a vCPU needs at least one pCPU" }), { message: "must be a list of pCPU lists, one per vCPU or one for all" }).optional(),
+  /** Scheduler weight (credit, credit2): 1..65535, default 256. */
+  weight: opt(int(1, 65535, "scheduler weight (xl sched-* -w)"), 256),
+  /** Cap (credit, credit2), percent of one pCPU: 0 = none, up to 100 x vcpus. Default 0. */
+  cap: opt(int(0, 6400, "cap in percent of one pCPU (xl sched-* -c), 0 = none"), 0),
+  /** RTDS reservation: one for every vCPU, or one per vCPU. */
+  rtds: z.union([rtdsParamsSchema, z.array(rtdsParamsSchema)], { message: "must be an RTDS reservation {period_us, budget_us, extratime} or a list of them, one per vCPU" }).optional(),
+  /** Xen: virtualization mode (xl.cfg `type=`). Default "pvh" ("pv" for Dom0). */
+  type: z.enum(["pv", "pvh", "hvm"], { message: 'type must be "pv", "pvh" or "hvm" (xl.cfg type=)' }).optional(),
+  /** Xen: this guest is Dom0 (PV; hosts the QEMU device models of HVM guests). At most one. */
+  dom0: z.boolean({ message: "must be true or false" }).optional(),
+  /** Xen HVM: scheduling of this guest's QEMU device-model process inside Dom0. Default SCHED_OTHER nice 0. */
+  device_model: threadSchedSchema.optional(),
+  /** KVM: scheduling of the QEMU vCPU threads on the host. Default SCHED_OTHER nice 0. */
+  vcpu_thread: threadSchedSchema.optional(),
+  /** The guest's Linux kernel. */
+  kernel: kernelSchema.optional(),
+  /** The guest's workloads. */
+  workloads: z.array(workloadSchema, { message: "must be a list of workloads" }),
+});
+
+/** Recording options. */
+export const recordSchema = z.strictObject({
+  /** Keep a bounded schedule trace of hypervisor switches (max rows). Default 0 (off). */
+  trace_max: opt(int(0, 10_000_000, "max trace rows"), 0),
+  /** Keep per-job rows of periodic tasks (max rows; statistics are kept regardless). Default 0. */
+  jobs_max: opt(int(0, 100_000_000, "max per-job rows"), 0),
+});
+
+/** The whole simulation, field by field (the cross-field rules are added in ./validate.ts). */
+export const simSpecShape = z.strictObject({
+  /** The JSON Schema a hand-written spec file declares for editors (e.g. "node_modules/hvsim/data/spec.schema.json"); ignored. */
+  $schema: z.string({ message: "must be the path or URL of a JSON Schema" }).optional(),
+  /** The board. */
+  board: boardSchema,
+  /** The hypervisor (or "native"). */
+  hypervisor: hypervisorSchema,
+  /** The guests (natively, exactly one: the OS). */
+  guests: z.array(guestSchema, { message: "must be a list of guests" }).min(1, { message: "at least one guest is needed" }),
+  /** Simulated time, seconds. */
+  horizon_s: num(1e-6, 1e6, "simulated seconds"),
+  /** Time excluded from statistics at the start, seconds (less than horizon_s). Default 0. */
+  warmup_s: opt(num(0, 1e6, "seconds excluded from statistics"), 0),
+  /** Recording options. */
+  record: recordSchema.optional(),
+});

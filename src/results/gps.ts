@@ -32,7 +32,8 @@ export function gpsFinishTimes(programs: GpsProgram[], pcpus: number): number[] 
   let t = 0;
   // each round finishes at least one program
   for (let round = 0; round <= programs.length; round++) {
-    const act = programs.map((_, i) => i).filter((i) => !(done[i] >= 0) && Number.isFinite(left[i]));
+    // unfinished programs share the CPUs (one with infinite work shares for ever)
+    const act = programs.map((_, i) => i).filter((i) => !(done[i] >= 0));
     if (!act.length) break;
     // water-filling: rates proportional to weight, each <= its limit, total <= pcpus
     const rate: number[] = [];

@@ -57,7 +57,10 @@ test("Student t: CDF symmetric, quantiles match published tables, 95 % interval 
   assert.ok(Math.abs(ci.hi - ci.lo - 2 * ci.half_width) < 1e-12);
   assert.ok(Number.isNaN(confidenceInterval([1]).half_width));
   const s = summarize([5, 1, NaN, 3]);
-  assert.deepEqual({ n: s.n, min: s.min, max: s.max, mean: s.mean, p50: s.p50 }, { n: 3, min: 1, max: 5, mean: 3, p50: 3 });
+  assert.deepEqual({ n: s.n, min: s.min, max: s.max, mean: s.mean, sd: s.sd }, { n: 3, min: 1, max: 5, mean: 3, sd: 2 });
+  assert.ok(Math.abs(s.ci95_high! - (3 + 4.302652729911275 * 2 / Math.sqrt(3))) < 1e-9);
+  assert.deepEqual(summarize([7]), { n: 1, mean: 7, sd: null, ci95_low: null, ci95_high: null, min: 7, max: 7 });
+  assert.deepEqual(summarize([]), { n: 0, mean: null, sd: null, ci95_low: null, ci95_high: null, min: null, max: null });
 });
 
 /** The fluid-GPS cell of notebooks/05-xen-credit-weight-cap.ipynb, as it was written there. */

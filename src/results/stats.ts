@@ -27,7 +27,15 @@
  * op.variance do, so that a value computed here and one rolled up by
  * Arquero are bit-identical. Non-finite values and nulls are skipped by
  * every function that takes unsorted values (as Arquero skips invalid
- * values); empty input gives NaN.
+ * values); empty input gives NaN (null in {@link summarize}).
+ *
+ * Student's t: the CDF is the regularised incomplete beta function
+ * I_x(df/2, 1/2) with x = df/(df+t²) (Abramowitz & Stegun 26.7.1), by the
+ * Lentz continued fraction (A&S 26.5.8) with Lanczos' ln Γ, inverted by
+ * bisection. `summarize`, `SampleSummary`, `studentTQuantile`,
+ * `studentTCdf`, `incompleteBeta` and `lnGamma` have the names and shapes of
+ * the sweep's helpers (src/sweep/stats.ts on main, written to be folded in
+ * here): that file can become a re-export of this one.
  */
 
 /** Quantile definitions; see the module header. */
@@ -103,19 +111,22 @@ export function stdev(values: ArrayLike<number | null | undefined>): number {
   return Math.sqrt(variance(values));
 }
 
-/** ln Γ(x), x > 0 (Lanczos, g = 7, n = 9; relative error < 1e-13). */
-function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error about 1e-15). */
+export function lnGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   x -= 1;
-  let a = c[0];
+  let a = LANCZOS[0];
   const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (x + i);
   return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Continued fraction of the regularised incomplete beta function (modified Lentz). */
+/** Continued fraction of the incomplete beta function (modified Lentz). */
 function betaCf(a: number, b: number, x: number): number {
   const tiny = 1e-300;
   let c = 1, d = 1 - ((a + b) * x) / (a + 1);
@@ -134,34 +145,33 @@ function betaCf(a: number, b: number, x: number): number {
     d = 1 / d;
     const del = d * c;
     h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
+    if (Math.abs(del - 1) < 1e-16) break;
   }
   return h;
 }
 
 /** Regularised incomplete beta function I_x(a, b). */
-function betaInc(x: number, a: number, b: number): number {
+export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const bt = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
   return x < (a + 1) / (a + b + 2) ? (bt * betaCf(a, b, x)) / a : 1 - (bt * betaCf(b, a, 1 - x)) / b;
 }
 
-/** CDF of Student's t distribution with `df` degrees of freedom. */
+/** P(T <= t) for Student's t with `df` degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
-  const x = df / (df + t * t);
-  const tail = 0.5 * betaInc(x, df / 2, 0.5);
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }
 
-/** Quantile of Student's t distribution (p in (0, 1), df > 0), by bisection on the CDF (|error| < 1e-12). */
+/** The p-quantile of Student's t with `df` degrees of freedom (0 < p < 1), by bisection to float64 resolution. */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1) || !(df > 0)) return NaN;
   if (p === 0.5) return 0;
-  let lo = -1, hi = 1;
-  while (studentTCdf(lo, df) > p) lo *= 2;
+  if (p < 0.5) return -studentTQuantile(1 - p, df);
+  let lo = 0, hi = 1;
   while (studentTCdf(hi, df) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, Math.abs(hi)); i++) {
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
     const mid = (lo + hi) / 2;
     if (studentTCdf(mid, df) < p) lo = mid; else hi = mid;
   }
@@ -186,24 +196,33 @@ export function confidenceInterval(values: ArrayLike<number | null | undefined>,
   return { n: w.n, mean: m, half_width: hw, lo: m - hw, hi: m + hw };
 }
 
-/** Count, min, max, mean, sample sd, 95 % CI half-width, nearest-rank p50 and p99 of the finite values. */
-export interface Summary {
+/** Summary of a sample: n, mean, sample sd, the two-sided 95 % Student-t interval of the mean, min and max (null where undefined). */
+export interface SampleSummary {
   n: number;
-  min: number;
-  max: number;
-  mean: number;
-  sd: number;
-  ci95_half_width: number;
-  p50: number;
-  p99: number;
+  mean: number | null;
+  sd: number | null;
+  ci95_low: number | null;
+  ci95_high: number | null;
+  min: number | null;
+  max: number | null;
 }
 
-/** {@link Summary} of the finite values (NaN fields when there are none). */
-export function summarize(values: ArrayLike<number | null | undefined>): Summary {
-  const s = sortedFinite(values);
-  const ci = confidenceInterval(s);
-  return {
-    n: s.length, min: s.length ? s[0] : NaN, max: s.length ? s[s.length - 1] : NaN,
-    mean: ci.mean, sd: stdev(s), ci95_half_width: ci.half_width, p50: percentile(s, 50), p99: percentile(s, 99),
-  };
+/**
+ * {@link SampleSummary} of the finite values (n counts them): mean and sd
+ * as {@link mean} and {@link stdev}, the interval as
+ * {@link confidenceInterval}; sd and the interval are null below two values,
+ * everything but n is null for none.
+ */
+export function summarize(values: ArrayLike<number | null | undefined>): SampleSummary {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const ci = confidenceInterval(values);
+  if (ci.n === 0) return { n: 0, mean: null, sd: null, ci95_low: null, ci95_high: null, min: null, max: null };
+  if (ci.n === 1) return { n: 1, mean: ci.mean, sd: null, ci95_low: null, ci95_high: null, min, max };
+  return { n: ci.n, mean: ci.mean, sd: stdev(values), ci95_low: ci.lo, ci95_high: ci.hi, min, max };
 }

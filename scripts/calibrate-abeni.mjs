@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Calibration of the idle-system parameters of the Abeni & Faggioli
-// reproduction, on the only results the issue allows: Tables 1-2 (no load)
-// and the no-load worst cases of the native RT kernel and of Dom0 (section
-// 5.2 text). Everything else in notebooks/02 is predicted with the frozen
+// reproduction, on the only results allowed as targets: Tables 1-2 (no load)
+// and the no-load worst cases of Dom0 (section 5.2 text). The native RT worst
+// cases are checks in the findings ledger, not targets. Everything else in notebooks/02 is predicted with the frozen
 // values this script writes.
 //
 // Parameters (data/kernels/linux-5.0.json, values for the i7-6700 reference):
@@ -31,12 +31,12 @@ const params = {
   burst_accesses: { get: () => data.activities.device_burst.accesses.value, set: (v) => { data.activities.device_burst.accesses.value = v; }, grid: [32, 64, 128] },
 };
 
-// targets: the calibration set of the plan (Tables 1-2, Figs 3-4 worst cases)
-const targets = A.plan().filter((p) => ["table1", "table2", "fig3", "fig4"].includes(p.experiment) && p.published !== null);
+// targets: the allowed calibration set (Tables 1-2 and the no-load Dom0 worst cases of section 5.2).
+// The native RT worst cases (fig3) are not fitted: they are a check (findings ledger), not a target.
+const targets = A.plan().filter((p) => ["table1", "table2", "fig4"].includes(p.experiment) && p.published !== null);
 // which parameter each target depends on most
 const acts = (p) => {
   const c = p.c;
-  if (c.hv === "native") return "hk_rt_max_us";
   if (c.hv === "dom0") return c.host === "RT" ? "hk_rt_max_us" : "hk_none_max_us";
   if (c.hv === "kvm") return c.host === "NRT" || c.guest === "NRT" ? "hk_none_max_us" : "hk_rt_max_us";
   return c.guest === "NRT" ? "burst_accesses" : "hk_rt_max_us";
@@ -65,6 +65,21 @@ for (const [name, prm] of Object.entries(params)) {
   prm.set(best.v);
   process.stderr.write(`-> ${name} = ${best.v}\n`);
 }
+// Identifiability: a parameter is identified when the error rises on both sides of the chosen grid
+// value (by more than 2 %); flat on one side means the targets only bound it; flat on both, that they
+// do not constrain it at all. A parameter that is not identified should be pinned by physics instead.
+const identifiability = {};
+for (const [name, prm] of Object.entries(params)) {
+  const rows = log.filter((r) => r.parameter === name);
+  const i = rows.findIndex((r) => r.value === prm.get());
+  const best = rows[i].sse;
+  const rises = (j) => j >= 0 && j < rows.length && rows[j].sse > best * 1.02;
+  const lo = i > 0 ? rises(i - 1) : null, hi = i < rows.length - 1 ? rises(i + 1) : null;
+  identifiability[name] = lo && hi ? "identified (the error rises on both sides)"
+    : lo === false && hi === false ? "not identified (flat on both sides)"
+    : hi === false || (hi === null && lo) ? "bounded below only (flat above the chosen value, or at the grid's top)"
+    : "bounded above only (flat below the chosen value, or at the grid's bottom)";
+}
 const final = evalTargets(targets);
 const report = {
   id: "abeni-faggioli",
@@ -72,6 +87,7 @@ const report = {
   horizon_s: H,
   fitted: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.get()])),
   grid: log,
+  identifiability,
   targets: final,
   total_sse: sse(final),
 };
@@ -79,7 +95,7 @@ console.log(JSON.stringify(report, null, 2));
 if (write) {
   const path = new URL("../data/kernels/linux-5.0.json", import.meta.url);
   const raw = JSON.parse(readFileSync(path, "utf8"));
-  const note = (what) => ` CALIBRATED by scripts/calibrate-abeni.mjs on Tables 1-2 and the no-load native/Dom0 worst cases of Abeni & Faggioli (see data/calibration/abeni-faggioli.json and notebooks/02) — ${what}`;
+  const note = (what) => ` CALIBRATED by scripts/calibrate-abeni.mjs (data/calibration/abeni-faggioli.json) — ${what}`;
   const s = raw.activities.housekeeping.sections;
   s.none.np_us.max_us = params.hk_none_max_us.get();
   s.none.np_us.provenance = s.none.np_us.provenance.split(" CALIBRATED")[0] + note("max_us");

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian 12 machine (or CI container):
-#   1. Debian packages for headless notebook execution (jupyter nbconvert + nbclient) and
-#      the render smoke test (chromium). Skipped when already present.
+#   1. Debian packages for headless notebook execution (jupyter nbconvert + nbclient),
+#      the render smoke test (chromium) and the Slurm job-array integration test (slurm-wlm,
+#      munge: a single-node Slurm started by scripts/slurm-start.sh). Skipped when already present.
 #   2. npm dependencies (npm ci, or npm install when there is no lockfile).
 #   3. npm run build (notebooks import the *built* package through the hvsim self-link).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-jupyter-client chromium)
+APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-jupyter-client chromium slurm-wlm munge)
 log() { echo "[setup] $*"; }
 t0=$SECONDS
 
@@ -17,14 +18,20 @@ have_jupyter() {
     && /usr/bin/python3 -c 'import nbclient, jupyter_client' >/dev/null 2>&1
 }
 
-if have_jupyter && { [[ -x /usr/bin/chromium ]] || [[ "$(id -u)" != 0 ]]; }; then
-  log "Debian packages already present (/usr/bin/jupyter, nbclient$([[ -x /usr/bin/chromium ]] && echo ', chromium')); skipping apt"
+have_slurm() {
+  [[ -x /usr/sbin/slurmctld ]] && [[ -x /usr/sbin/slurmd ]] && [[ -x /usr/bin/sbatch ]] && [[ -x /usr/sbin/munged ]]
+}
+
+if have_jupyter && { { [[ -x /usr/bin/chromium ]] && have_slurm; } || [[ "$(id -u)" != 0 ]]; }; then
+  log "Debian packages already present (/usr/bin/jupyter, nbclient$([[ -x /usr/bin/chromium ]] && echo ', chromium')$(have_slurm && echo ', slurm-wlm, munge')); skipping apt"
+  have_slurm || log "note: slurm-wlm/munge missing and not root: the Slurm integration test will skip"
 elif [[ "$(id -u)" == 0 ]]; then
   log "installing Debian packages: ${APT_PACKAGES[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
   apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
   have_jupyter || { log "ERROR: /usr/bin/jupyter or python3 nbclient still missing after apt-get install"; exit 1; }
+  have_slurm || { log "ERROR: slurmctld/slurmd/sbatch/munged still missing after apt-get install"; exit 1; }
 else
   # Not root and jupyter missing: we cannot install system packages ourselves.
   cat >&2 <<MSG
@@ -32,7 +39,8 @@ else
 [setup] running as root, so it cannot install it. Please run, as root:
 [setup]   apt-get update
 [setup]   apt-get install -y --no-install-recommends ${APT_PACKAGES[*]}
-[setup] (chromium is optional: it is only used for the HTML render smoke test.)
+[setup] (chromium is optional: it is only used for the HTML render smoke test; slurm-wlm and munge
+[setup] only for the Slurm job-array integration test, which skips without them.)
 MSG
   exit 1
 fi

@@ -5,6 +5,9 @@
  *   hvsim list                                   experiments and board presets
  *   hvsim reproduce <experiment> [--json] [--quick]
  *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json | --histogram]
+ *   hvsim sweep FILE --grid PATH=V1,V2 ... [--seeds N] [--metrics M,...] [--workers K]
+ *               [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
+ *   hvsim merge DIR [--json]
  *
  * `run` takes a saved hvsim spec or an rt-app workload file (told apart by
  * their shape: an rt-app file has a `tasks` object). An rt-app file runs
@@ -18,7 +21,8 @@
  * `--histogram` prints the run's cyclictest histogram exactly as
  * `cyclictest -q -h N` prints it, for a diff against a real run.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type * as aq from "arquero";
 import { experiments } from "./experiments/index.js";
 import { boardPresets } from "./hw/board.js";
@@ -26,6 +30,9 @@ import { simulate } from "./simulate.js";
 import { SpecError } from "./spec/validate.js";
 import { cyclictestHistogramText } from "./workloads/cyclictest.js";
 import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
+import { mergeParts, sweep, writePart, type SweepResult } from "./sweep/sweep.js";
+import { parseGridArg, splitTopLevel, type GridAxis } from "./sweep/grid.js";
+import { progressReporter } from "./sweep/progress.js";
 
 function usage(code: number): never {
   const u = `usage:
@@ -33,7 +40,14 @@ function usage(code: number): never {
   hvsim reproduce <experiment> [--json] [--quick]
   hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json | --histogram]
              FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])
-             --histogram: the cyclictest histogram in the format of cyclictest -q -h N`;
+             --histogram: the cyclictest histogram in the format of cyclictest -q -h N
+  hvsim sweep FILE [--grid PATH=V1,V2,...]... [--seeds N] [--metrics TABLE.COLUMN:AGG,...] [--workers K]
+             [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
+             PATH: dotted path into the spec (array indices as numbers), e.g. hypervisor.pools.0.scheduler.ratelimit_us
+             values are JSON where they parse, else text; several --grid flags make a product
+             AGG: sum, mean, min, max, count, first; filters: TABLE[COL=VALUE].COLUMN:AGG; NAME=... names a metric
+  hvsim merge DIR [--json]
+             combines the part-I-of-N.json files that sweep --shard I/N --out DIR wrote`;
   (code ? process.stderr : process.stdout).write(u + "\n");
   process.exit(code);
 }
@@ -151,6 +165,12 @@ function main(argv: string[]): void {
       }
       return;
     }
+    case "sweep":
+      sweepCommand(rest).catch(onError);
+      return;
+    case "merge":
+      mergeCommand(rest);
+      return;
     case "-h":
     case "--help":
     case "help":
@@ -158,6 +178,113 @@ function main(argv: string[]): void {
     default:
       usage(2);
   }
+}
+
+// ---- hvsim sweep / hvsim merge (self-contained: their own argument parsing)
+
+/** The JSON document of `sweep --json` and `merge --json` (the same for a local run and its merged shards). */
+function sweepDoc(label: string, r: SweepResult): Record<string, unknown> {
+  return {
+    spec: label, model: r.info.model, grid: r.info.grid, seeds: r.info.seeds, metrics: r.info.metric_defs,
+    runs: r.runs.objects(), summary: r.summary.objects(),
+  };
+}
+
+function printSweep(label: string, r: SweepResult, json: boolean): void {
+  if (json) { process.stdout.write(JSON.stringify(sweepDoc(label, r)) + "\n"); return; }
+  const g = r.info.grid.map((a) => `${a.path} in ${JSON.stringify(a.values)}`).join(" x ") || "(no grid)";
+  process.stdout.write(`# sweep of ${label}: ${g}, seeds ${JSON.stringify(r.info.seeds)}\n`);
+  process.stdout.write(`\n## summary (mean, sample sd, 95 % Student t interval of the mean)\n\n${r.summary.toMarkdown({ limit: 200 })}\n`);
+  process.stdout.write(`\n## runs\n\n${r.runs.toMarkdown({ limit: 40 })}\n`);
+}
+
+async function sweepCommand(args: string[]): Promise<void> {
+  const grid: GridAxis[] = [];
+  const metrics: string[] = [];
+  let file: string | undefined, seeds = 1, workers: number | undefined, out: string | undefined;
+  let cache: string | false | undefined, json = false, shard: { index: number; count: number } | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      if (i + 1 >= args.length) fail(`sweep: ${name} needs a value`);
+      return args[++i];
+    };
+    switch (name) {
+      case "--grid": try { grid.push(parseGridArg(value())); } catch (err) { fail((err as Error).message); } break;
+      case "--seeds": { const v = value(); seeds = Number(v); if (!Number.isInteger(seeds) || seeds < 1) fail(`sweep: --seeds must be a positive integer; got ${v}`); break; }
+      case "--workers": { const v = value(); workers = Number(v); if (!Number.isInteger(workers) || workers < 1) fail(`sweep: --workers must be a positive integer; got ${v}`); break; }
+      case "--metrics": metrics.push(...splitTopLevel(value()).map((m) => m.trim()).filter((m) => m !== "")); break;
+      case "--out": out = value(); break;
+      case "--cache": cache = value(); break;
+      case "--no-cache": cache = false; break;
+      case "--json": json = true; break;
+      case "--shard": {
+        const v = value();
+        const m = /^(\d+)\/(\d+)$/.exec(v);
+        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) fail(`sweep: --shard must be I/N with 0 <= I < N; got ${v}`);
+        shard = { index: Number(m[1]), count: Number(m[2]) };
+        break;
+      }
+      default:
+        if (a.startsWith("-")) fail(`sweep: unknown option ${a}`);
+        if (file !== undefined) fail(`sweep: one spec file only; got ${file} and ${a}`);
+        file = a;
+    }
+  }
+  if (!file) usage(2);
+  if (shard && !out) fail("sweep: --shard needs --out DIR (where the part is written, for hvsim merge)");
+  let text = "";
+  try { text = readFileSync(file, "utf8"); } catch (err) { fail(`cannot read ${file}: ${(err as Error).message}`); }
+  let doc: any;
+  try { doc = JSON.parse(text); } catch {
+    try { doc = parseRtAppText(text); } catch (err) { fail(`cannot parse ${file}: ${(err as Error).message}`); }
+  }
+  if (isRtApp(doc)) {
+    const r = rtApp(doc, {});
+    for (const w of r.warnings) process.stderr.write(`hvsim: note: ${w}\n`);
+    doc = r.spec;
+  }
+  const progress = progressReporter(process.stderr);
+  let r: SweepResult;
+  try {
+    r = await sweep(doc, { grid, seeds, metrics: metrics.length ? metrics : undefined, workers, cache, shard, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
+  process.stderr.write(`sweep: ${r.stats.simulated} run(s) simulated, ${r.stats.cached} from the cache, ${r.stats.wall_s.toFixed(1)} s\n`);
+  if (out) {
+    const f = writePart(out, r, shard ?? { index: 0, count: 1 }, file);
+    process.stderr.write(`sweep: wrote ${f}\n`);
+    if (!shard) {
+      writeFileSync(join(out, "runs.csv"), r.runs.toCSV());
+      writeFileSync(join(out, "summary.csv"), r.summary.toCSV());
+    }
+  }
+  printSweep(file, r, json);
+}
+
+function mergeCommand(args: string[]): void {
+  let dir: string | undefined, json = false;
+  for (const a of args) {
+    if (a === "--json") json = true;
+    else if (a.startsWith("-")) fail(`merge: unknown option ${a}`);
+    else if (dir !== undefined) fail(`merge: one folder only; got ${dir} and ${a}`);
+    else dir = a;
+  }
+  if (!dir) usage(2);
+  let m: ReturnType<typeof mergeParts>;
+  try { m = mergeParts(dir); } catch (err) { fail((err as Error).message); }
+  printSweep(m.label, m.result, json);
+}
+
+/** Errors of a sweep: bad input (spec, grid, metric, shard) is a message, anything else a stack trace. */
+function onError(err: unknown): void {
+  if (err instanceof Error && !(err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError)) fail(err.message);
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
 }
 
 try {

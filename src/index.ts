@@ -26,3 +26,8 @@ export { kernelData, type KernelData } from "./kernel/latency.js";
 export { LAT_COMPONENTS } from "./kernel/linux.js";
 export { toRatio, checkParamDl } from "./sched/linux/deadline.js";
 export { rrTimesliceTicks } from "./sched/linux/rt.js";
+export {
+  sweep, mergeParts, parseGridArg, defaultMetrics, modelVersion, runKey, RunCache, decodeTables, encodeTables,
+  summarize, studentTQuantile,
+  type SweepOptions, type SweepResult, type SweepInfo, type SweepProgress, type MetricSpec, type MetricAgg, type GridAxis, type SampleSummary,
+} from "./sweep/index.js";

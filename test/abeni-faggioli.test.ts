@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { findingsFromTable, unexpectedFindings } from "../src/experiments/findings.js";
+import { findingsFromTable } from "../src/experiments/findings.js";
 import { measure, plan, setup, type LatencyConfig } from "../src/experiments/abeni-faggioli.js";
 import { simulate } from "../src/simulate.js";
 
@@ -24,20 +24,17 @@ test("abeni-faggioli: the plan covers every experiment of the paper, with the pu
   assert.ok(p.filter((x) => ["table3", "table4", "table5", "fig10"].includes(x.experiment)).every((x) => x.published === null));
 });
 
-test("hvsim reproduce abeni-faggioli --json --quick: the paper's findings come out as the ledger expects", { timeout: 10 * 60 * 1000 }, () => {
-  // KVM RT/RT < 100 µs; TIMER_SLOP puts every 50 µs wake-up 70-100 µs late on average, > 5x KVM;
-  // a 1 µs slop and periods >= 500 µs lower Xen's latency sharply; Null does not remove the worst
-  // cases; PV/PVH beat HVM under Dom0 stress; QEMU at FIFO 99 does as well as PVH. The claims that
-  // need long runs (Dom0 stress raising worst cases) and the known divergences (issue 10) are
-  // expected to diverge in these 2 s runs, and fail the suite if they start to hold.
+test("hvsim reproduce abeni-faggioli --json --quick: the ledger's findings table, and the claims 2 s runs can show", { timeout: 10 * 60 * 1000 }, () => {
+  // The ledger (data/reference/abeni-faggioli.findings.json) is checked at full length by
+  // test/findings-ledger.test.ts; worst cases need long runs, so here only the claims about averages,
+  // the Null scheduler and KVM's bound are asserted on the quick runs.
   const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
   const out = execFileSync(process.execPath, [cli, "reproduce", "abeni-faggioli", "--json", "--quick"], {
-    encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 64 * 1024 * 1024,
+    encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 128 * 1024 * 1024,
   });
   const fs = findingsFromTable(JSON.parse(out).tables.findings);
-  for (const id of ["kvm-rt-below-100us", "xen-timer-slop-latency", "xen-far-above-kvm", "timer-slop-1us-lowers-latency", "longer-periods-lower-latency", "null-does-not-remove-worst-case"])
-    assert.ok(fs.find((f) => f.id === id)?.holds, id);
-  assert.deepEqual(unexpectedFindings(fs).map((f) => `${f.id}: ${f.measured}`), []);
+  for (const id of ["kvm-below-100us", "stress-kvm-rt-controlled", "longer-periods-lower-xen-latency", "timer-slop-1us-reduces-latency", "xen-still-above-kvm-after-slop", "null-scheduler-does-not-reduce"])
+    assert.ok(fs.find((f) => f.id === id && f.expected === "holds")?.holds, id);
 });
 
 test("abeni-faggioli: PV reads time without the Core 2 Duo's rdtsc trap", () => {
@@ -60,10 +57,12 @@ test("abeni-faggioli: an HVM guest's device accesses are ioreqs served by its QE
   assert.equal(pvh.length, 0);
 });
 
-test("abeni-faggioli: Dom0 stress delays the HVM guest's ioreqs by milliseconds (QEMU waits behind CFS stressors), not PV/PVH guests; QEMU at SCHED_FIFO 99 removes that", () => {
-  // The paper's idle HVM guest reaches QEMU only a few times per second (housekeeping driver
-  // operations), so its worst cases need long runs (the notebook's). Here the guest also makes
-  // 500 emulated-device accesses per second, so that 3 s runs see the effect on the ioreq waits.
+test("mechanism (not the paper's setup): with a device-heavy HVM guest, Dom0 stress delays its ioreqs by milliseconds (QEMU waits behind CFS stressors), not PV/PVH guests; QEMU at SCHED_FIFO 99 removes that", () => {
+  // A mechanism test of the ioreq path, not a check of the paper: the guest makes 500 emulated-device
+  // accesses per second on top of the paper's setup, so that 3 s runs exercise QEMU's starvation
+  // often. The paper's own findings in its own setup (no added load, 20 s runs) are checked by
+  // test/findings-ledger.test.ts: dom0-stress-raises-hvm-worst-case, qemu-fifo99-like-pvh,
+  // dom0-stress-barely-affects-pv-pvh, hvm-with-dom0-load-very-high.
   const run = (c: LatencyConfig) => {
     const s = setup(c, { horizonS: 3 });
     s.guests.find((g) => g.name === "domU")!.workloads.push({ kind: "device-io", rate_hz: 500 });

@@ -1,11 +1,9 @@
 // Findings exported by each experiment (issue 9, part 5): the mechanism, and a finding's outcome decides the suite.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as aq from "arquero";
 import { experiments } from "../src/experiments/index.js";
 import { FINDING_COLUMNS, findingsFromTable, findingsTable, unexpectedFindings, withUnit, type Finding } from "../src/experiments/findings.js";
 import * as F from "../src/experiments/five-schedulers.js";
-import * as T from "../src/experiments/takakura-context1.js";
 
 const f = (id: string, holds: boolean, expected?: "holds" | "diverges"): Finding =>
   ({ id, source: "s", claim: "c", measured: holds ? "1 µs" : 2, holds, expected });
@@ -37,17 +35,4 @@ test("five-schedulers findings from short runs: the ledger's expectations hold, 
   assert.equal(new Set(fs.map((x) => x.id)).size, fs.length);
   assert.deepEqual(unexpectedFindings(fs).map((x) => `${x.id}: ${x.measured}`), []);
   assert.ok(fs.some((x) => x.expected === "diverges" && x.note), "a known divergence says why");
-});
-
-test("takakura findings read the runs table only; a flat sweep makes the ratelimit claims fail", () => {
-  // synthetic runs: every ratelimit alike, so the score does not depend on the ratelimit
-  const rows: T.RunRow[] = [];
-  for (const pvta of [false, true]) for (const rl of [1, 128]) for (const seed of [1, 2, 3])
-    rows.push({ ratelimit_ms: rl, paravirt_time_accounting: pvta, seed, loops_per_s: 30000 + seed, fast_share: 0.5, shrink_us_per_ms: 28, hv_switches_per_s: 50 });
-  const fs = Object.fromEntries(T.findings({ runs: aq.from(rows) }).map((x) => [x.id, x]));
-  assert.equal(fs["ratelimit-changes-score"].holds, false);
-  assert.equal(fs["fast-pattern-at-best"].holds, false);
-  assert.equal(fs["stolen-time-mechanism"].holds, false, "fast share 0.5 with PVTA");
-  assert.equal(fs["delta-shrink-rate"].holds, true);
-  assert.equal(fs["cfs-thresholds"].holds, true);
 });

@@ -21,18 +21,14 @@ test("hvsim reproduce takakura-context1 --json --quick", { timeout: 10 * 60 * 10
     assert.equal(r.seeds, 5);
   }
 
-  // The talk's findings (src/experiments/takakura-context1.ts `findings`): the score depends on the
-  // ratelimit and the best beats 1 ms through the fast pattern; the mechanism is stolen time (gone with
-  // PARAVIRT_TIME_ACCOUNTING=y); Δ shrinks by about 28 µs/ms (within ±50 %: the R-Car S4 costs are
-  // assumed). Each must come out as the ledger expects (the 128 ms claims are known divergences).
+  // The talk's findings (the ledger, data/reference/takakura-context1.findings.json): in these quick
+  // runs every claim comes out as the ledger expects it at full length (test/findings-ledger.test.ts).
   const fs = findingsFromTable(j.tables.findings);
-  for (const id of ["cfs-thresholds", "ratelimit-changes-score", "fast-pattern-at-best", "stolen-time-mechanism", "delta-shrink-rate", "delta-drain-time", "large-ratelimit-worse"])
-    assert.ok(fs.some((f) => f.id === id), id);
+  for (const id of ["wakeup-granularity-3ms", "sleeper-threshold-9ms", "xen-introduces-imbalance", "pvta-off-makes-steal-visible", "right-ratelimit-keeps-fast-pattern", "best-beats-1ms"])
+    assert.ok(fs.find((f) => f.id === id)?.holds, id);
   assert.deepEqual(unexpectedFindings(fs).map((f) => `${f.id}: ${f.measured}`), []);
-  // the shrink table and the finding agree
   const shrink = (j.tables.shrink as any[])[0];
   assert.equal(shrink.published, 28);
-  assert.ok(fs.find((f) => f.id === "delta-shrink-rate")!.measured.toString().startsWith(shrink.simulated.toPrecision(3)));
 });
 
 test("hvsim list and bad input", () => {

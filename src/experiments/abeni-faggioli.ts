@@ -24,7 +24,8 @@ import { readFileSync } from "node:fs";
 import { DATA_DIR } from "../hw/board.js";
 import { simulate } from "../simulate.js";
 import type { GuestSpec, SimSpec, WorkloadSpec } from "../spec/types.js";
-import { type Finding, withUnit } from "./findings.js";
+import { type Finding, findingsFromTable } from "./findings.js";
+import { findings as ledgerFindings } from "./abeni-faggioli-findings.js";
 
 export type Hv = "xen-hvm" | "xen-pv" | "xen-pvh" | "kvm" | "native" | "dom0";
 export type K = "NRT" | "RT";
@@ -162,6 +163,10 @@ export function plan(): { experiment: string; c: LatencyConfig; published: numbe
   for (const p of [500, 1000]) for (const hv of ["xen-hvm", "kvm"] as const) out.push({ experiment: "fig5", c: { cpu: "core2duo-e8500", host: "RT", guest: "RT", hv, periodUs: p }, published: null });
   // Figs 6-7: TIMER_SLOP = 1 µs, no load
   for (const cpu of ["core2duo-e8500", "i7-6700"]) for (const [h, g] of KERNELS) out.push({ experiment: "fig6-7", c: { cpu, host: h, guest: g, hv: "xen-hvm", timerSlopNs: 1000 }, published: null });
+  // Section 5.2 end: PV and PVH against HVM without load, TIMER_SLOP 1 µs (the rdtsc shift on the
+  // Core 2 Duo, the same shape on the i7)
+  for (const cpu of ["core2duo-e8500", "i7-6700"]) for (const [h, g] of [["RT", "RT"], ["NRT", "NRT"]] as [K, K][]) for (const hv of ["xen-pv", "xen-pvh"] as const)
+    out.push({ experiment: "pv-shape", c: { cpu, host: h, guest: g, hv, timerSlopNs: 1000 }, published: null });
   // Fig 8 / Table 3: stress, TIMER_SLOP 1 µs, Xen HVM against KVM
   for (const cpu of ["core2duo-e8500", "i7-6700"]) for (const [h, g] of KERNELS) for (const hv of ["xen-hvm", "kvm"] as const)
     out.push({ experiment: "table3", c: { cpu, host: h, guest: g, hv, stress: true, timerSlopNs: 1000 }, published: null });
@@ -172,6 +177,9 @@ export function plan(): { experiment: string; c: LatencyConfig; published: numbe
   // Fig 9 / Table 5: PV, PVH, HVM with Dom0 stress
   for (const [h, g] of KERNELS) for (const hv of ["xen-pv", "xen-pvh", "xen-hvm"] as const)
     out.push({ experiment: "table5", c: { cpu: "i7-6700", host: h, guest: g, hv, stress: true, timerSlopNs: 1000 }, published: null });
+  // Section 6.2: PV and PVH without Dom0 stress (is stress "barely any effect" for them?)
+  for (const [h, g] of KERNELS) for (const hv of ["xen-pv", "xen-pvh"] as const)
+    out.push({ experiment: "pv-no-stress", c: { cpu: "i7-6700", host: h, guest: g, hv, timerSlopNs: 1000 }, published: null });
   // QEMU at SCHED_FIFO 99 (section 6.2)
   for (const [h, g] of KERNELS) out.push({ experiment: "qemu-fifo99", c: { cpu: "i7-6700", host: h, guest: g, hv: "xen-hvm", stress: true, timerSlopNs: 1000, dm: "fifo99" }, published: null });
   // Fig 10: Xeon W3530, RT kernels, stress
@@ -231,12 +239,15 @@ export function label(c: LatencyConfig): string {
 
 const COLS = ["cpu", "kernels", "hypervisor", "stress", "max_latency_us", "avg_latency_us", "published_us"];
 
-/** `hvsim reproduce abeni-faggioli`: tables table1..table5, fig10 and the other experiments, plus `runs` and `cdf`. */
+/**
+ * `hvsim reproduce abeni-faggioli`: tables table1..table5, fig10 and the other experiments, plus `runs`,
+ * `cdf` and `findings` (every claim of the paper's text, data/reference/abeni-faggioli.findings.json).
+ */
 export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void; horizonS?: number } = {}): Record<string, aq.ColumnTable> {
   const horizonS = o.horizonS ?? (o.quick ? 2 : 20);
   const { runs, cdf } = runAll({ horizonS, onProgress: o.onProgress });
   const pick = (e: string, extra: string[] = []) => runs.params({ e }).filter((d: any, $: any) => d.experiment === $.e).select([...COLS, ...extra]);
-  return {
+  const tables: Record<string, aq.ColumnTable> = {
     table1: pick("table1"),
     table2: pick("table2"),
     fig3: pick("fig3"),
@@ -249,9 +260,12 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
     table5: pick("table5"),
     qemu_fifo99: pick("qemu-fifo99", ["device_model"]),
     fig10: pick("fig10"),
+    pv_shape: pick("pv-shape", ["timer_slop_us"]),
+    pv_no_stress: pick("pv-no-stress"),
     runs,
     cdf,
   };
+  return { ...tables, findings: ledgerFindings(tables) };
 }
 
 /**
@@ -289,110 +303,10 @@ export function calibration(): any {
 }
 
 /**
- * The paper's findings as the notebook checks them, plus the tests'
- * mechanism claims and the known divergences of issue 10, computed from the
- * `runs` table of {@link reproduce}. `o.quick`: the runs were the 2 s quick
- * runs, whose worst cases under Dom0 stress have not yet reached what the
- * paper's long runs (and the notebook's 20 s runs) show; the findings that
- * depend on those worst cases are then expected to diverge.
+ * The paper's findings: every claim of the ledger
+ * (data/reference/abeni-faggioli.findings.json, checks in
+ * abeni-faggioli-findings.ts), from the tables of {@link reproduce}.
  */
-export function findings(tables: { runs: aq.ColumnTable }, o: { quick?: boolean } = {}): Finding[] {
-  const runs = tables.runs.objects() as Row[];
-  const get = (e: string, cpu: string, k: string, hv: string, extra: (d: Row) => boolean = () => true): Row => {
-    const r = runs.find((d) => d.experiment === e && d.cpu === cpu && d.kernels === k && d.hypervisor === hv && extra(d));
-    if (!r) throw new Error(`abeni-faggioli findings: no run ${e} ${cpu} ${k} ${hv}`);
-    return r;
-  };
-  const C2 = "core2duo-e8500", I7 = "i7-6700";
-  const pairs = KERNELS.map(([h, g]) => kname(h, g));
-  const us = (x: number) => withUnit(x, "µs", 4);
-  const noLoad = (cpu: string) => (cpu === I7 ? "table2" : "table1");
-  const longRuns = o.quick ? "diverges" : "holds";
-  const shortNote = "worst cases under Dom0 stress need long runs: the 2 s quick runs do not reach them";
-  const kvmRR = [C2, I7].map((c) => get(noLoad(c), c, "RT/RT", "kvm").max_latency_us);
-  const xenAvg = [C2, I7].map((c) => get(noLoad(c), c, "RT/RT", "xen-hvm").avg_latency_us);
-  const kvmAvg = [C2, I7].map((c) => get(noLoad(c), c, "RT/RT", "kvm").avg_latency_us);
-  const slop = [get("fig6-7", I7, "RT/RT", "xen-hvm").avg_latency_us, get("table2", I7, "RT/RT", "xen-hvm").avg_latency_us];
-  const per = [500, 1000].map((p) => get("fig5", C2, "RT/RT", "xen-hvm", (d) => d.period_us === p).avg_latency_us);
-  const base = get("table1", C2, "RT/RT", "xen-hvm").avg_latency_us;
-  const t5 = (k: string, hv: string) => get("table5", I7, k, hv).max_latency_us;
-  const t4 = (k: string, s: boolean) => get("table4", I7, k, "xen-hvm", (d) => d.stress === s).max_latency_us;
-  const nul = pairs.map((k) => [get("null", I7, k, "xen-hvm").max_latency_us, t5(k, "xen-hvm")]);
-  const fifo = pairs.map((k) => [get("qemu-fifo99", I7, k, "xen-hvm").max_latency_us, t5(k, "xen-hvm")]);
-  const list = (xs: number[][]) => xs.map(([a, b], i) => `${pairs[i]} ${us(a)} vs ${us(b)}`).join("; ");
-  return [
-    {
-      id: "kvm-rt-below-100us", source: "seed 001, §5.2 (Tables 1-2), §6.3",
-      claim: "KVM with RT host and guest kernels keeps the worst-case latency below 100 µs without load",
-      measured: `Core 2 Duo ${us(kvmRR[0])}, i7 ${us(kvmRR[1])}`, holds: kvmRR.every((x) => x < 100), check: "max latency < 100 µs on both CPUs",
-    },
-    {
-      id: "xen-timer-slop-latency", source: "seed 001, §5.2 (Figs. 1-2)",
-      claim: "with Linux's default Xen TIMER_SLOP (100 µs) every 50 µs wake-up of an RT HVM guest is late by about the slop",
-      measured: `average ${us(xenAvg[0])} (Core 2 Duo), ${us(xenAvg[1])} (i7)`, holds: xenAvg.every((x) => x > 70 && x < 100),
-      check: "average latency between 70 and 100 µs on both CPUs",
-    },
-    {
-      id: "xen-far-above-kvm", source: "seed 001, §5.2",
-      claim: "without load, Xen's latencies are many times KVM's (RT kernels)",
-      measured: `average Xen/KVM ${withUnit(xenAvg[0] / kvmAvg[0], "x", 3)} (Core 2 Duo), ${withUnit(xenAvg[1] / kvmAvg[1], "x", 3)} (i7)`,
-      holds: xenAvg.every((x, i) => x > 5 * kvmAvg[i]), check: "Xen's average latency > 5 x KVM's on both CPUs",
-    },
-    {
-      id: "timer-slop-1us-lowers-latency", source: "seed 001, §5.2 (Figs. 6-7)",
-      claim: "setting TIMER_SLOP to 1 µs lowers Xen's latency sharply",
-      measured: `i7 RT/RT average ${us(slop[0])} vs ${us(slop[1])}`, holds: slop[0] < 0.6 * slop[1], check: "average with a 1 µs slop < 0.6 x the default's (i7, RT/RT)",
-    },
-    {
-      id: "longer-periods-lower-latency", source: "seed 001, §5.2 (Fig. 5)",
-      claim: "with cyclictest periods of 500 and 1000 µs Xen's latency drops sharply (the slop no longer dominates)",
-      measured: `Core 2 Duo RT/RT average ${us(per[0])} (500 µs), ${us(per[1])} (1000 µs) vs ${us(base)} (50 µs)`,
-      holds: per.every((x) => x < 0.5 * base), check: "average < 0.5 x the 50 µs period's",
-    },
-    {
-      id: "null-does-not-remove-worst-case", source: "seed 001, §6.1",
-      claim: "the Null scheduler does not remove Xen's large worst cases (HVM guest, Dom0 stress)",
-      measured: `Null vs Credit max: ${list(nul)}`, holds: nul.every(([a, b]) => a >= 0.5 * b), check: "Null's max >= 0.5 x Credit's for every kernel pair (i7)",
-    },
-    {
-      id: "dom0-stress-raises-hvm-worst-case", source: "seed 001, §6.1 (Table 4)",
-      claim: "a stress load in Dom0 raises the worst-case latency of an HVM DomU, for every kernel pair",
-      measured: `stress vs idle max: ${pairs.map((k) => `${k} ${us(t4(k, true))} vs ${us(t4(k, false))}`).join("; ")}`,
-      holds: pairs.every((k) => t4(k, true) > t4(k, false)), check: "max with stress > max without, every kernel pair (i7)",
-      expected: longRuns, note: o.quick ? shortNote : undefined,
-    },
-    {
-      id: "pv-pvh-better-than-hvm-under-stress", source: "seed 001, §6.2 (Table 5, Fig. 9)",
-      claim: "with Dom0 stress, PV and PVH guests do better than an HVM guest (RT guest)",
-      measured: `RT/RT max: PV ${us(t5("RT/RT", "xen-pv"))}, PVH ${us(t5("RT/RT", "xen-pvh"))}, HVM ${us(t5("RT/RT", "xen-hvm"))}`,
-      holds: ["xen-pv", "xen-pvh"].every((hv) => t5("RT/RT", hv) < t5("RT/RT", "xen-hvm")), check: "PV's and PVH's max < HVM's (i7, RT/RT)",
-    },
-    {
-      id: "qemu-fifo99-removes-hvm-penalty", source: "seed 001, §6.2",
-      claim: "running QEMU at SCHED_FIFO 99 removes the HVM penalty of Dom0 stress",
-      measured: `FIFO 99 vs SCHED_OTHER max: ${list(fifo)}`, holds: fifo.every(([a, b]) => a < 0.5 * b), check: "max with QEMU at FIFO 99 < 0.5 x with SCHED_OTHER, every kernel pair (i7)",
-      expected: longRuns, note: o.quick ? shortNote : undefined,
-    },
-    {
-      id: "qemu-fifo99-like-pvh", source: "seed 001, §6.2",
-      claim: "with QEMU at SCHED_FIFO 99, an RT HVM DomU under Dom0 stress does as well as PVH",
-      measured: ["NRT/RT", "RT/RT"].map((k) => `${k} ${us(get("qemu-fifo99", I7, k, "xen-hvm").max_latency_us)} vs PVH ${us(t5(k, "xen-pvh"))}`).join("; "),
-      holds: ["NRT/RT", "RT/RT"].every((k) => get("qemu-fifo99", I7, k, "xen-hvm").max_latency_us <= 1.25 * t5(k, "xen-pvh")),
-      check: "FIFO 99 HVM max <= 1.25 x PVH's (i7, RT guests)",
-    },
-    {
-      id: "rt-domU-worse-under-dom0-stress", source: "seed 001, §5.3 and §6.1",
-      claim: "with stress in Dom0, an RT HVM DomU reaches far higher worst cases than an NRT DomU",
-      measured: ["NRT", "RT"].map((h) => `${h} Dom0: RT guest ${us(t4(`${h}/RT`, true))} vs NRT guest ${us(t4(`${h}/NRT`, true))}`).join("; "),
-      holds: ["NRT", "RT"].every((h) => t4(`${h}/RT`, true) > 2 * t4(`${h}/NRT`, true)), check: "RT guest's max > 2 x the NRT guest's, for both Dom0 kernels (i7)",
-      expected: "diverges", note: "issue 10: the model's QEMU wait is capped near one CFS slice plus a tick, for RT and NRT guests alike",
-    },
-    {
-      id: "pv-pvh-differ", source: "seed 001, §6.2 (Figs. 9-10)",
-      claim: "PV and PVH guests behave differently: PV's worst cases are only slightly above KVM's, PVH's are larger",
-      measured: `RT/RT max: PV ${us(t5("RT/RT", "xen-pv"))}, PVH ${us(t5("RT/RT", "xen-pvh"))}`,
-      holds: t5("RT/RT", "xen-pvh") > t5("RT/RT", "xen-pv"), check: "PVH's max > PV's (i7, RT/RT, Dom0 stress)",
-      expected: "diverges", note: "issue 10: the model gives PV and PVH the same latency path",
-    },
-  ];
+export function findings(tables: Record<string, aq.ColumnTable>): Finding[] {
+  return findingsFromTable(ledgerFindings(tables));
 }

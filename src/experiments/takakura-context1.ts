@@ -30,9 +30,9 @@ import { board, context1, cpuHog, credit2, guest, linux, system, xen } from "../
 import type { SimSpec } from "../spec/types.js";
 import { simulate } from "../simulate.js";
 import type { SimResult } from "../results/result.js";
-import { confidenceInterval, mean, median, quantile, sortedFinite, stdev } from "../results/stats.js";
-import { cfsTunables } from "../sched/linux/cfs.js";
-import { type Finding, withUnit } from "./findings.js";
+import { median, quantile, sortedFinite, mean, stdev } from "../results/stats.js";
+import { type Finding, findingsFromTable } from "./findings.js";
+import { findings as ledgerFindings } from "./takakura-context1-findings.js";
 
 /** Published values (data/reference/takakura-context1.json). */
 export function reference(): any {
@@ -201,7 +201,8 @@ export interface ReproduceOptions {
 /**
  * Everything the notebook and `hvsim reproduce takakura-context1` report:
  * `sweep` (PARAVIRT_TIME_ACCOUNTING off), `sweep_pvta` (on), `runs`,
- * `shrink` (simulated vs published Δ shrink rate) and `best`.
+ * `shrink` (simulated vs published Δ shrink rate), `best` and `findings` (every claim of the talk,
+ * data/reference/takakura-context1.findings.json).
  */
 export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTable> {
   const horizonS = o.quick ? 2 : 10;
@@ -219,13 +220,14 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
     simulated: [shrinkMedian, 6000 / shrinkMedian],
     published: [ref.published.delta_shrink_us_per_ms.value, ref.published.delta_drain_ms.value],
   });
-  return {
+  const tables: Record<string, aq.ColumnTable> = {
     sweep: sOff.select(aq.not("paravirt_time_accounting")),
     sweep_pvta: sOn.select(aq.not("paravirt_time_accounting")),
     runs: aq.from([...off, ...on]),
     shrink,
     best: aq.table({ quantity: ["best ratelimit (ms)"], simulated: [best], published: ["withheld (validation case)"] }),
   };
+  return { ...tables, findings: ledgerFindings(tables) };
 }
 
 /** Median Δ shrink rate over runs (the upper middle value for an even count, stats "high"), µs per ms. */
@@ -234,82 +236,12 @@ export function medianShrink(runs: Pick<RunRow, "shrink_us_per_ms">[]): number {
 }
 
 /**
- * The talk's findings, computed from the `runs` table of {@link reproduce}
- * (one row per ratelimit, seed and PARAVIRT_TIME_ACCOUNTING setting; the
- * notebook's `runsOff`/`runsOn` rows give the same). Sources are slides of
- * seed 000.
+ * The talk's findings: every claim of the ledger
+ * (data/reference/takakura-context1.findings.json, checks in
+ * takakura-context1-findings.ts), from the tables of {@link reproduce}.
  */
-export function findings(tables: { runs: aq.ColumnTable }): Finding[] {
-  const runs = tables.runs.objects() as RunRow[];
-  const off = runs.filter((r) => !r.paravirt_time_accounting);
-  const on = runs.filter((r) => r.paravirt_time_accounting);
-  const rls = [...new Set(off.map((r) => r.ratelimit_ms))].sort((a, b) => a - b);
-  const at = (rl: number) => off.filter((r) => r.ratelimit_ms === rl);
-  const score = (rl: number) => confidenceInterval(at(rl).map((r) => r.loops_per_s));
-  const fast = (rl: number) => mean(at(rl).map((r) => r.fast_share));
-  let best = rls[0];
-  for (const rl of rls) if (score(rl).mean > score(best).mean) best = rl;
-  const lo = rls[0], hi = rls[rls.length - 1];
-  const ref = reference().published;
-  const tun = cfsTunables(4);
-  const gran = tun.wakeupGranularity / 1e6, credit = tun.latency / 2e6;
-  const shr = medianShrink(off);
-  const within = (x: number, ref: number, tol: number) => Math.abs(x - ref) <= tol * ref;
-  const pvtaMax = on.length ? Math.max(...on.map((r) => r.fast_share)) : NaN;
-  const sb = score(best), sh = score(hi);
-  return [
-    {
-      id: "cfs-thresholds", source: "seed 000, slides on CFS wake-up preemption and place_entity",
-      claim: `in the 4-vCPU guest, wake-up preemption needs a vruntime lead above ${ref.wakeup_granularity_ms.value} ms and a waking task is placed at most ${ref.sleeper_threshold_ms.value} ms behind min_vruntime`,
-      measured: `${gran} ms / ${credit} ms`, holds: gran === ref.wakeup_granularity_ms.value && credit === ref.sleeper_threshold_ms.value,
-      check: "the model's derived sched_wakeup_granularity and sched_latency/2 equal the talk's values",
-    },
-    {
-      id: "ratelimit-changes-score", source: "seed 000, slides on the Context1 score against the Credit2 ratelimit",
-      claim: `the Context1 score depends on Credit2's ratelimit: -r ${lo}ms scores lower than the best setting`,
-      measured: `${withUnit(sb.mean, "loops/s", 5)} at ${best} ms vs ${withUnit(score(lo).mean, "loops/s", 5)} at ${lo} ms (${withUnit(100 * (sb.mean / score(lo).mean - 1), "%", 3)})`,
-      holds: sb.mean > 1.02 * score(lo).mean, check: `mean score at the best ratelimit > 1.02 x the mean at ${lo} ms`,
-    },
-    {
-      id: "fast-pattern-at-best", source: "seed 000, slides on the fast and slow patterns",
-      claim: "the better score comes from the fast pattern: the writer is preempted by the reader it woke",
-      measured: `fast share ${withUnit(fast(best), "", 3)} at ${best} ms vs ${withUnit(fast(lo), "", 3)} at ${lo} ms`,
-      holds: fast(best) > fast(lo) + 0.1, check: `fast share at the best ratelimit > the share at ${lo} ms + 0.1`,
-    },
-    {
-      id: "stolen-time-mechanism", source: "seed 000, slides on steal time and CONFIG_PARAVIRT_TIME_ACCOUNTING",
-      claim: "the vruntime jumps that restore the fast pattern are stolen time charged to the running task (PARAVIRT_TIME_ACCOUNTING=n); without that misattribution the fast pattern goes",
-      measured: `max fast share with PARAVIRT_TIME_ACCOUNTING=y: ${withUnit(pvtaMax, "", 3)}`,
-      holds: on.length > 0 && pvtaMax < 0.2, check: "with PARAVIRT_TIME_ACCOUNTING=y the fast share stays below 0.2 at every ratelimit",
-    },
-    {
-      id: "delta-shrink-rate", source: "seed 000, slide \"Why not set a large ratelimit?\"",
-      claim: `in the fast pattern Δ shrinks by about ${ref.delta_shrink_us_per_ms.value} µs per ms of run time`,
-      measured: withUnit(shr, "µs/ms", 3), holds: within(shr, ref.delta_shrink_us_per_ms.value, 0.5),
-      check: "median over the runs within ±50 % of the talk's value (the R-Car S4 per-operation costs are assumed, and the drift is the difference of two of them)",
-    },
-    {
-      id: "delta-drain-time", source: "seed 000, slide \"Why not set a large ratelimit?\"",
-      claim: `draining 6 ms of Δ takes about ${ref.delta_drain_ms.value} ms`,
-      measured: withUnit(6000 / shr, "ms", 3), holds: within(6000 / shr, ref.delta_drain_ms.value, 0.5),
-      check: "6000 / the median shrink rate within ±50 % of the talk's value",
-    },
-    {
-      id: "large-ratelimit-worse", source: "seed 000, slide \"Why not set a large ratelimit?\"",
-      claim: `a larger ratelimit increases the chance of falling into the ±3 ms window as time elapses: -r ${hi}ms scores below the best setting`,
-      measured: best === hi ? `${hi} ms is the best setting` : `${withUnit(sh.mean, "", 5)} ± ${withUnit(sh.half_width, "", 3)} at ${hi} ms vs ${withUnit(sb.mean, "", 5)} ± ${withUnit(sb.half_width, "", 3)} loops/s at ${best} ms (95 % CI)`,
-      holds: best !== hi && sh.hi < sb.lo, check: `95 % Student-t confidence intervals over the seeds: the one at ${hi} ms lies wholly below the best setting's`,
-      expected: "diverges",
-      note: "the simulated drift (about 20 µs/ms) rarely drains Δ into the ±3 ms band within one slice, so the large ratelimits form one plateau within noise",
-    },
-    {
-      id: "large-ratelimit-slow-pattern", source: "seed 000, slide \"Why not set a large ratelimit?\"",
-      claim: `with -r ${hi}ms Δ drains into the ±3 ms window during a slice, so fewer hand-offs take the fast pattern than at the best setting`,
-      measured: `fast share ${withUnit(fast(hi), "", 3)} at ${hi} ms vs ${withUnit(fast(best), "", 3)} at ${best} ms`,
-      holds: fast(hi) < fast(best) - 0.05, check: `fast share at ${hi} ms < the best setting's - 0.05`,
-      expected: "diverges", note: "as above: the drift is slower than the talk's, so a 128 ms slice rarely reaches the band",
-    },
-  ];
+export function findings(tables: Record<string, aq.ColumnTable>): Finding[] {
+  return findingsFromTable(ledgerFindings(tables));
 }
 
 /**

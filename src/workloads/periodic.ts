@@ -11,7 +11,9 @@
  * Per job: release, start (the task returns to user space after the
  * release), finish, response time (finish - release) and a deadline miss
  * (finish > release + deadline). Per task: jobs, preemptions (the task was
- * switched out involuntarily while a job ran), migrations (set_task_cpu),
+ * switched out involuntarily while a job ran; a job still running at the
+ * end of the run counts the preemptions it had so far, as RTSim and SimSo
+ * count every preemption before the horizon), migrations (set_task_cpu),
  * deadline misses (jobs finished late, plus jobs whose deadline passed
  * unfinished before the end of the run), maximum and mean response time.
  * Statistics are kept incrementally in typed arrays (memory does not grow
@@ -274,6 +276,17 @@ export class PeriodicTasks implements Program {
   }
 
   /**
+   * Preemptions of task i at the end of the run: those of the finished jobs
+   * plus those the job still running (released inside the statistics
+   * window) has had so far. `t` is the task (its involuntary switch count).
+   */
+  preemptionsAt(i: number, t: Task): number {
+    let p = this.preemptions[i];
+    if (this.running[i] === 1 && this.release[i] >= this.from) p += t.nivcsw - this.nivAtStart[i];
+    return p;
+  }
+
+  /**
    * Deadline misses of task i counting, at time `end`, the jobs released
    * (inside the statistics window) whose deadline passed before `end`
    * without them finishing.
@@ -315,7 +328,7 @@ export const periodicWorkload: WorkloadModule<PeriodicSpec> = {
           p.tasks.forEach((t, i) => {
             const n = p.jobs[i];
             m.set(t, {
-              jobs: n, preemptions: p.preemptions[i], deadline_misses: p.missesAt(i, end),
+              jobs: n, preemptions: p.preemptionsAt(i, t), deadline_misses: p.missesAt(i, end),
               max_response_us: n > 0 ? p.maxResp[i] / 1000 : null, mean_response_us: n > 0 ? p.sumResp[i] / n / 1000 : null,
             });
           });

@@ -785,6 +785,11 @@ export class Credit2 implements XenScheduler, TimerTarget {
       if (!s.hard[cpu]) continue;
       if (s.tickledCpu !== -1 && s.tickledCpu !== cpu && this.tickled[s.tickledCpu]) continue;
       if (s.v.pcpu !== cpu && sc + MIGRATE_RESIST > s.credit) continue;
+      // A capped unit that cannot grab budget is parked and the scan goes on: "if ( has_cap(svc) &&
+      // !unit_grab_budget(svc) ) continue;" since commit 0f742839ae ("credit2: avoid picking a
+      // spurious idle unit when caps are used", Xen 4.16, so in 4.20.0). Before it (4.14/4.15) the
+      // scan broke here and the pCPU could go idle with runnable units queued behind the capped one;
+      // test/xen-credit2-caps.test.ts ("an uncapped competitor gets the rest") fails with that rule.
       if (s.hasCap && !this.grabBudget(s, now, false)) {
         if (!s.onRunq) i--; // parked: taken off the runqueue (list_for_each_safe)
         continue;

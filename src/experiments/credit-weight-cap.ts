@@ -76,7 +76,7 @@ export function shares(o: { workS?: number; seed?: number; scenarios?: Scenario[
   for (const sc of o.scenarios ?? SCENARIOS) {
     const spec = setup(sc, { workS: o.workS });
     const r = simulate(spec, { seed: o.seed ?? 1 });
-    const progs = r.rows("programs") as any[];
+    const progs = r.rows("programs");
     sc.domains.forEach((d, i) => {
       const p = progs.find((x) => x.domain === `dom${i + 1}`);
       const exec = p && p.finish_ms !== null && p.finish_ms >= 0 ? p.finish_ms / 1000 : NaN;

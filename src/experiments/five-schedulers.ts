@@ -161,8 +161,8 @@ export { percentile };
 
 /** Per-job rows of one run: job, release_ms, wakeup_latency_us, response_us, deadline_miss. */
 function jobRows(r: SimResult): { job: number; release_ms: number; wakeup_latency_us: number; response_us: number; deadline_miss: boolean }[] {
-  if (!r.tableNames.includes("jobs")) return [];
-  return (r.rows("jobs") as any[]).map((j) => ({
+  if (!r.has("jobs")) return [];
+  return r.rows("jobs").map((j) => ({
     job: j.job,
     release_ms: j.release_us / 1000,
     // to the ns: the columns are µs differences of ns event times
@@ -176,9 +176,9 @@ function jobRows(r: SimResult): { job: number; release_ms: number; wakeup_latenc
 function shareRows(r: SimResult): { domain: string; cpu_share: number }[] {
   const total = r.spec.horizon_s * 1000;
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
-  const v = r.rows("vcpus") as any[];
+  const v = r.rows("vcpus");
   const rows = DOMAINS.map((d) => ({ domain: d as string, cpu_share: round((v.find((x) => x.domain === d)?.running_ms ?? 0) / total) }));
-  const p = (r.rows("pcpus") as any[])[0];
+  const p = r.rows("pcpus")[0];
   rows.push({ domain: "idle", cpu_share: round(p.idle_ms / total) });
   return rows;
 }
@@ -323,8 +323,8 @@ export function explainLateJobs(r: SimResult, o: LateJobOptions = {}): aq.Column
   const rlEnd = ((o.ratelimitUs ?? 1000) + (o.slackUs ?? 5)) / 1000;
   const slack = (o.slackUs ?? 5) / 1000;
   const tick = (o.rtPeriodTimerUs ?? 1_000_000) / 1000;
-  const jobs = (r.rows("jobs") as any[]).slice().sort((a, b) => a.release_us - b.release_us);
-  const tr = r.tableNames.includes("trace") ? (r.rows("trace") as any[]) : [];
+  const jobs = r.rows("jobs").slice().sort((a, b) => a.release_us - b.release_us);
+  const tr = r.has("trace") ? r.rows("trace") : [];
   const lastT = tr.length ? tr[tr.length - 1].t_ms : -Infinity;
   /** Index of the last trace row with t_ms <= t (-1 if none). */
   const at = (t: number): number => {
@@ -384,7 +384,7 @@ export function credit2Ratelimits(o: RatelimitSweepOptions = {}): aq.ColumnTable
     const r = simulate(spec, { seed: o.seed ?? 1 });
     const jobs = jobRows(r);
     const w = Float64Array.from(jobs.map((j) => j.wakeup_latency_us)).sort();
-    const sw = (r.rows("vcpus") as any[]).reduce((a, v) => a + v.switches_in, 0);
+    const sw = r.rows("vcpus").reduce((a, v) => a + v.switches_in, 0);
     rows.push({
       ratelimit: rl === "off" ? "off" : `${rl} µs`,
       ratelimit_us: rl === "off" ? 0 : rl,

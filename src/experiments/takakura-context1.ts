@@ -85,7 +85,7 @@ export const RATELIMITS_MS = [1, 2, 5, 10, 15, 20, 30, 50, 80, 128];
  * steal-time jump happened.
  */
 export function shrinkRate(r: SimResult, granMs = 3): number {
-  if (!r.tableNames.includes("context1_gap")) return NaN;
+  if (!r.has("context1_gap")) return NaN;
   const t = r.table("context1_gap");
   const gap = t.array("gap_ms") as number[];
   const ex = t.array("pair_exec_ms") as number[];
@@ -140,8 +140,8 @@ export function sweep(o: SweepOptions = {}): RunRow[] {
     for (const seed of seeds) {
       const spec = setup({ ratelimitMs: rl, paravirtTimeAccounting: o.paravirtTimeAccounting, horizonS: o.horizonS, warmupS: warmupFor(seed) });
       const r = simulate(spec, { seed });
-      const c = r.rows("context1")[0] as any;
-      const v = r.rows("vcpus").find((x: any) => x.domain === "domU" && x.vcpu === 0) as any;
+      const c = r.rows("context1")[0];
+      const v = r.rows("vcpus").find((x) => x.domain === "domU" && x.vcpu === 0)!;
       rows.push({
         ratelimit_ms: rl,
         paravirt_time_accounting: o.paravirtTimeAccounting ?? false,
@@ -259,7 +259,7 @@ export function detail(ratelimitsMs: number[], o: { seed?: number; horizonS?: nu
     const r = simulate(spec, { seed: o.seed ?? 1 });
     results.push(r);
     gaps.push(r.table("context1_gap").select("t_ms", "gap_ms").derive({ ratelimit: aq.escape(() => `-r ${rl} ms`) }));
-    const c = r.rows("context1")[0] as any;
+    const c = r.rows("context1")[0];
     pat.push({
       ratelimit_ms: rl, loops: c.loops, fast_handoffs: c.fast_handoffs, slow_handoffs: c.slow_handoffs,
       other_handoffs: c.other_handoffs, fast_share: c.fast_share, shrink_us_per_ms: shrinkRate(r),

@@ -9,6 +9,7 @@ import * as F from "../src/experiments/five-schedulers.js";
 import { experiments } from "../src/experiments/index.js";
 import { simulate } from "../src/simulate.js";
 import type { SimResult } from "../src/results/result.js";
+import { findingsFromTable, unexpectedFindings } from "../src/experiments/findings.js";
 
 const H = 3; // s, of which 0.5 s warm-up
 const all = F.runAll({ horizonS: H, traceMax: 100_000 });
@@ -117,4 +118,9 @@ test("hvsim reproduce five-schedulers --json --quick", () => {
   assert.deepEqual((j.tables.summary as any[]).map((r) => r.scheduler), ["Credit", "Credit2", "RTDS", "ARINC653", "Null"]);
   for (const c of ["scheduler", "job", "wakeup_latency_us", "response_us"]) assert.ok(c in j.tables.latency[0], c);
   for (const c of ["scheduler", "domain", "cpu_share"]) assert.ok(c in j.tables.shares[0], c);
+  // every finding comes out as the ledger expects (two known divergences: RTDS's latency with the
+  // setup's reservation, and Credit2 against Credit)
+  const fs = findingsFromTable(j.tables.findings);
+  assert.deepEqual(unexpectedFindings(fs).map((f) => `${f.id}: ${f.measured}`), []);
+  assert.deepEqual(fs.filter((f) => f.expected === "diverges").map((f) => f.id), ["rtds-low-latency", "credit2-better-latency"]);
 });

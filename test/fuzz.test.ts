@@ -108,7 +108,7 @@ function checkResult(r: SimResult, where: string): void {
         if (v === null || typeof v === "string" || typeof v === "boolean") continue;
         assert.equal(typeof v, "number", `${where}: ${name}.${col} is ${typeof v}`);
         assert.ok(Number.isFinite(v), `${where}: ${name}.${col} = ${v}`);
-        if (!signed(name, row, col)) assert.ok((v as number) >= 0, `${where}: ${name}.${col} = ${v} < 0`);
+        if (!signed(name, row as unknown as Record<string, unknown>, col)) assert.ok((v as number) >= 0, `${where}: ${name}.${col} = ${v} < 0`);
       }
     }
   }

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { findingsFromTable, unexpectedFindings } from "../src/experiments/findings.js";
 
 const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 
@@ -20,21 +21,14 @@ test("hvsim reproduce takakura-context1 --json --quick", { timeout: 10 * 60 * 10
     assert.equal(r.seeds, 5);
   }
 
-  // Published: Δ shrinks by about 28 µs per ms in the fast pattern (slide "Why not set a large
-  // ratelimit?"). Tolerance: within ±50 % — the per-operation costs of the R-Car S4 are assumed,
-  // not measured, and the drift is the difference of two such costs.
+  // The talk's findings (the ledger, data/reference/takakura-context1.findings.json): in these quick
+  // runs every claim comes out as the ledger expects it at full length (test/findings-ledger.test.ts).
+  const fs = findingsFromTable(j.tables.findings);
+  for (const id of ["wakeup-granularity-3ms", "sleeper-threshold-9ms", "xen-introduces-imbalance", "pvta-off-makes-steal-visible", "right-ratelimit-keeps-fast-pattern", "best-beats-1ms"])
+    assert.ok(fs.find((f) => f.id === id)?.holds, id);
+  assert.deepEqual(unexpectedFindings(fs).map((f) => `${f.id}: ${f.measured}`), []);
   const shrink = (j.tables.shrink as any[])[0];
   assert.equal(shrink.published, 28);
-  assert.ok(shrink.simulated > 14 && shrink.simulated < 42, `simulated shrink ${shrink.simulated} µs/ms`);
-
-  // The talk's mechanism, qualitatively: the best ratelimit beats -r 1ms, by keeping the fast pattern.
-  const best = (j.tables.best as any[])[0].simulated;
-  const at = (rl: number) => sweep.find((r) => r.ratelimit_ms === rl);
-  assert.ok(at(best).loops_per_s_mean > 1.02 * at(1).loops_per_s_mean, "best beats 1 ms by > 2 %");
-  assert.ok(at(best).fast_share > at(1).fast_share + 0.1, "and has more fast-pattern hand-offs");
-
-  // What-if: PARAVIRT_TIME_ACCOUNTING=y hides the steal-time jumps, so the fast pattern disappears.
-  for (const r of j.tables.sweep_pvta as any[]) assert.ok(r.fast_share < 0.2, `PVTA fast share ${r.fast_share} at ${r.ratelimit_ms} ms`);
 });
 
 test("hvsim list and bad input", () => {

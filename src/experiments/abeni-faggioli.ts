@@ -24,7 +24,8 @@ import { readFileSync } from "node:fs";
 import { DATA_DIR } from "../hw/board.js";
 import { simulate } from "../simulate.js";
 import type { GuestSpec, SimSpec, WorkloadSpec } from "../spec/types.js";
-import { findings } from "./abeni-faggioli-findings.js";
+import { type Finding, findingsFromTable } from "./findings.js";
+import { findings as ledgerFindings } from "./abeni-faggioli-findings.js";
 
 export type Hv = "xen-hvm" | "xen-pv" | "xen-pvh" | "kvm" | "native" | "dom0";
 export type K = "NRT" | "RT";
@@ -110,10 +111,10 @@ export interface Measured {
 /** Runs one configuration. */
 export function measure(c: LatencyConfig, o: { horizonS: number; seed?: number }): Measured {
   const r = simulate(setup(c, o), { seed: o.seed ?? 1 });
-  const ct = r.rows("cyclictest")[0] as any;
-  const h = r.rows("latency_hist") as any[];
+  const ct = r.rows("cyclictest")[0];
+  const h = r.rows("latency_hist");
   return {
-    cycles: ct.cycles, avgUs: ct.avg_latency_us, maxUs: ct.max_latency_us, p99Us: ct.p99_latency_us,
+    cycles: ct.cycles, avgUs: ct.avg_latency_us ?? NaN, maxUs: ct.max_latency_us ?? NaN, p99Us: ct.p99_latency_us ?? NaN,
     hist: { us: h.map((x) => x.latency_us), count: h.map((x) => x.count) },
   };
 }
@@ -264,7 +265,7 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
     runs,
     cdf,
   };
-  return { ...tables, findings: findings(tables) };
+  return { ...tables, findings: ledgerFindings(tables) };
 }
 
 /**
@@ -276,7 +277,7 @@ export function breakdown(cs: LatencyConfig[], o: { horizonS: number; seed?: num
   const rows: Record<string, unknown>[] = [];
   for (const c of cs) {
     const r = simulate(setup(c, o), { seed: o.seed ?? 1 });
-    for (const b of r.rows("latency_breakdown") as any[]) rows.push({ config: label(c), component: b.component, mean_us: b.mean_us, max_us: b.max_us, share_pct: b.share_pct });
+    for (const b of r.rows("latency_breakdown")) rows.push({ config: label(c), component: b.component, mean_us: b.mean_us, max_us: b.max_us, share_pct: b.share_pct });
   }
   return aq.from(rows);
 }
@@ -299,4 +300,13 @@ export function maxVsLength(cs: LatencyConfig[], lengthsS: number[], o: { seed?:
 /** The calibration report written by scripts/calibrate-abeni.mjs (data/calibration/abeni-faggioli.json). */
 export function calibration(): any {
   return JSON.parse(readFileSync(DATA_DIR + "calibration/abeni-faggioli.json", "utf8"));
+}
+
+/**
+ * The paper's findings: every claim of the ledger
+ * (data/reference/abeni-faggioli.findings.json, checks in
+ * abeni-faggioli-findings.ts), from the tables of {@link reproduce}.
+ */
+export function findings(tables: Record<string, aq.ColumnTable>): Finding[] {
+  return findingsFromTable(ledgerFindings(tables));
 }

@@ -13,6 +13,9 @@
 import * as aq from "arquero";
 import { simulate } from "../simulate.js";
 import type { GuestSpec, SimSpec } from "../spec/types.js";
+import { gpsFinishTimes } from "../results/gps.js";
+import { percentile, sortedFinite } from "../results/stats.js";
+import { type Finding, withUnit } from "./findings.js";
 
 /** One domain of a scenario. */
 export interface LabDomain {
@@ -73,7 +76,7 @@ export function shares(o: { workS?: number; seed?: number; scenarios?: Scenario[
   for (const sc of o.scenarios ?? SCENARIOS) {
     const spec = setup(sc, { workS: o.workS });
     const r = simulate(spec, { seed: o.seed ?? 1 });
-    const progs = r.rows("programs") as any[];
+    const progs = r.rows("programs");
     sc.domains.forEach((d, i) => {
       const p = progs.find((x) => x.domain === `dom${i + 1}`);
       const exec = p && p.finish_ms !== null && p.finish_ms >= 0 ? p.finish_ms / 1000 : NaN;
@@ -127,4 +130,105 @@ export function boostRun(o: { execUs: number; periodUs?: number; horizonS?: numb
   const r = simulate(spec, { seed: o.seed ?? 1 });
   const jobs = r.table("jobs").derive({ wakeup_latency_us: (d: any) => d.start_us - d.release_us });
   return { jobs, trace: r.table("trace"), vcpus: r.table("vcpus") };
+}
+
+/**
+ * The fluid-GPS execution time (s) of each domain of a scenario
+ * (results/gps.ts): weighted fair sharing of the scenario's pCPUs, caps
+ * applied, every program needing `workS` s of CPU (or its domain's own).
+ */
+export function gpsExecTimes(sc: Scenario, workS: number): number[] {
+  return gpsFinishTimes(sc.domains.map((d) => ({ weight: d.weight, cap: d.cap, workS: d.workS ?? workS })), (sc.cpus ?? [0]).length);
+}
+
+/**
+ * The `shares` table with the fluid-GPS reference beside each row:
+ * gps_exec_time_s and error_pct = 100 (exec_time_s − gps) / gps.
+ */
+export function withGps(shares: aq.ColumnTable, workS: number, scenarios: Scenario[] = SCENARIOS): aq.ColumnTable {
+  const theory = new Map<string, number>();
+  for (const sc of scenarios) gpsExecTimes(sc, workS).forEach((t, i) => theory.set(`${sc.id}/dom${i + 1}`, t));
+  return aq.from((shares.objects() as any[]).map((r) => {
+    const g = theory.get(`${r.scenario}/${r.domain}`)!;
+    return { ...r, gps_exec_time_s: g, error_pct: (100 * (r.exec_time_s - g)) / g };
+  }));
+}
+
+/**
+ * BOOST against demand: for each mean job length (µs, every 10 ms) one
+ * {@link boostRun}; one row per demand: demand_pct, io_share_pct (the I/O
+ * domain's running share), p50/p99/max wake-up latency (µs; percentiles
+ * x[floor(q n)], stats "high", as the notebook has always computed them)
+ * and jobs.
+ */
+export function boostSweep(execsUs: number[], o: { horizonS?: number; seed?: number } = {}): aq.ColumnTable {
+  const H = o.horizonS ?? 5;
+  const rows = execsUs.map((e) => {
+    const b = boostRun({ execUs: e, horizonS: H, seed: o.seed });
+    const lat = sortedFinite(b.jobs.array("wakeup_latency_us") as ArrayLike<number>);
+    const io = (b.vcpus.objects() as any[]).find((x) => x.domain === "io");
+    return {
+      demand_pct: e / 100, io_share_pct: (100 * io.running_ms) / (H * 1000),
+      p50_latency_us: percentile(lat, 50, "high"), p99_latency_us: percentile(lat, 99, "high"),
+      max_latency_us: lat.length ? lat[lat.length - 1] : NaN, jobs: lat.length,
+    };
+  });
+  return aq.from(rows);
+}
+
+/**
+ * The lab's statements (seed 004, slides on Credit's weight, cap, work
+ * conservation and BOOST) checked against the `shares` table of
+ * {@link reproduce} and, for BOOST, two {@link boostSweep} runs (10 % and
+ * 40 % demand against a fair share of 33 %, 2 s each) unless `tables.boost`
+ * is given.
+ */
+export function findings(tables: { shares: aq.ColumnTable; boost?: aq.ColumnTable }, o: { quick?: boolean } = {}): Finding[] {
+  const rows = tables.shares.objects() as any[];
+  // the programs' work: cpu_share = work / exec_time_s
+  const work = rows.length ? Math.round(rows[0].cpu_share * rows[0].exec_time_s * 1e6) / 1e6 : o.quick ? 2 : 5;
+  const g = withGps(tables.shares, work).objects() as any[];
+  const get = (sc: string, d: string) => rows.find((r) => r.scenario === sc && r.domain === d);
+  const weighted = g.filter((r) => ["equal", "weight-2:1", "weight-1:1:2:4"].includes(r.scenario));
+  const maxErr = Math.max(...weighted.map((r) => Math.abs(r.error_pct)));
+  const three = ["dom1", "dom2", "dom3"].map((d) => get("2-pcpus-3-domains", d)?.cpu_share ?? NaN);
+  const boost = tables.boost ?? boostSweep([1000, 4000], { horizonS: 2 });
+  const b = boost.objects() as any[];
+  const low = b.find((r) => r.demand_pct <= 10), high = b.find((r) => r.demand_pct >= 40);
+  const pct = (x: number) => withUnit(100 * x, "%", 3);
+  return [
+    {
+      id: "weights-share", source: "seed 004, lab slides on Credit's weight",
+      claim: "a domain's weight sets its share of a contended pCPU, in proportion to the weights",
+      measured: `max |error| against fluid GPS ${withUnit(maxErr, "%", 2)} (${work} s programs)`,
+      holds: maxErr <= 5, check: "every execution time in the equal and weighted scenarios within 5 % of weighted fair sharing (fluid GPS)",
+      note: "the residual is Credit's 30 ms accounting granularity; it shrinks with longer programs (about 1-2 % at 5 s)",
+    },
+    {
+      id: "cap-alone", source: "seed 004, lab slides on Credit's cap",
+      claim: "a cap bounds a domain even when the pCPU is otherwise idle",
+      measured: `cap 50 % alone: ${pct(get("cap-50-alone", "dom1")?.cpu_share)}; cap 25 % against a hog: ${pct(get("cap-25-vs-hog", "dom1")?.cpu_share)}`,
+      holds: Math.abs(get("cap-50-alone", "dom1")?.cpu_share - 0.5) < 0.01 && Math.abs(get("cap-25-vs-hog", "dom1")?.cpu_share - 0.25) < 0.01,
+      check: "CPU share within 1 point of the cap in both scenarios",
+    },
+    {
+      id: "work-conserving", source: "seed 004, lab slides (Credit is work-conserving)",
+      claim: "without caps Credit is work-conserving: a lone domain gets the whole pCPU, and 3 domains on 2 pCPUs get 2/3 each",
+      measured: `alone ${pct(get("alone", "dom1")?.cpu_share)}; 3 on 2 pCPUs ${three.map(pct).join(", ")}`,
+      holds: get("alone", "dom1")?.cpu_share > 0.99 && three.every((x) => Math.abs(x - 2 / 3) < 0.02),
+      check: "alone > 99 %; each of the three within 2 points of 2/3",
+    },
+    {
+      id: "boost-under-share", source: "seed 004, lab slides on the BOOST priority",
+      claim: "BOOST lets a waking domain that is under its fair share preempt CPU hogs at once",
+      measured: low ? `p99 wake-up ${withUnit(low.p99_latency_us, "µs", 3)} at ${low.demand_pct} % demand` : "n/a",
+      holds: !!low && low.p99_latency_us < 100, check: "p99 wake-up latency < 100 µs at 10 % demand (fair share 33 %)",
+    },
+    {
+      id: "boost-only-under", source: "seed 004, lab slides on the priorities BOOST, UNDER, OVER",
+      claim: "a domain over its fair share is OVER and is not boosted: its wake-ups wait behind the hogs' slices",
+      measured: high ? `p99 wake-up ${withUnit(high.p99_latency_us, "µs", 3)} at ${high.demand_pct} % demand` : "n/a",
+      holds: !!high && high.p99_latency_us > 10_000, check: "p99 wake-up latency > 10 ms at 40 % demand",
+    },
+  ];
 }

@@ -58,6 +58,8 @@ import { simulate } from "../simulate.js";
 import { board, cpuHog, guest, linux, periodic, system, xen, type GuestBuilder } from "../spec/builders.js";
 import type { Arinc653Spec, GuestSpec, RtdsParams, SimSpec, XenSchedulerSpec } from "../spec/types.js";
 import type { SimResult } from "../results/result.js";
+import { percentile } from "../results/stats.js";
+import { type Finding, withUnit } from "./findings.js";
 
 /** The five Xen schedulers, in the order the notebook shows them. */
 export type SchedulerId = "credit" | "credit2" | "rtds" | "arinc653" | "null";
@@ -154,17 +156,13 @@ export function setup(scheduler: SchedulerId, o: SetupOptions = {}): SimSpec {
   return s.build();
 }
 
-/** Nearest-rank percentile of an ascending array (NaN when empty). */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  return sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
-}
+/** Nearest-rank percentile of an ascending array (NaN when empty): results/stats.ts `percentile`. */
+export { percentile };
 
 /** Per-job rows of one run: job, release_ms, wakeup_latency_us, response_us, deadline_miss. */
 function jobRows(r: SimResult): { job: number; release_ms: number; wakeup_latency_us: number; response_us: number; deadline_miss: boolean }[] {
-  if (!r.tableNames.includes("jobs")) return [];
-  return (r.rows("jobs") as any[]).map((j) => ({
+  if (!r.has("jobs")) return [];
+  return r.rows("jobs").map((j) => ({
     job: j.job,
     release_ms: j.release_us / 1000,
     // to the ns: the columns are µs differences of ns event times
@@ -178,16 +176,16 @@ function jobRows(r: SimResult): { job: number; release_ms: number; wakeup_latenc
 function shareRows(r: SimResult): { domain: string; cpu_share: number }[] {
   const total = r.spec.horizon_s * 1000;
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
-  const v = r.rows("vcpus") as any[];
+  const v = r.rows("vcpus");
   const rows = DOMAINS.map((d) => ({ domain: d as string, cpu_share: round((v.find((x) => x.domain === d)?.running_ms ?? 0) / total) }));
-  const p = (r.rows("pcpus") as any[])[0];
+  const p = r.rows("pcpus")[0];
   rows.push({ domain: "idle", cpu_share: round(p.idle_ms / total) });
   return rows;
 }
 
 /** Deadline misses of the rt task (late jobs plus jobs left unfinished past their deadline). */
 function misses(r: SimResult): number {
-  const t = (r.rows("tasks") as any[]).find((x) => x.domain === "rt" && x.task === RT_TASK.name);
+  const t = r.rows("tasks").find((x) => x.domain === "rt" && x.task === RT_TASK.name);
   return t ? t.deadline_misses : NaN;
 }
 
@@ -325,8 +323,8 @@ export function explainLateJobs(r: SimResult, o: LateJobOptions = {}): aq.Column
   const rlEnd = ((o.ratelimitUs ?? 1000) + (o.slackUs ?? 5)) / 1000;
   const slack = (o.slackUs ?? 5) / 1000;
   const tick = (o.rtPeriodTimerUs ?? 1_000_000) / 1000;
-  const jobs = (r.rows("jobs") as any[]).slice().sort((a, b) => a.release_us - b.release_us);
-  const tr = r.tableNames.includes("trace") ? (r.rows("trace") as any[]) : [];
+  const jobs = r.rows("jobs").slice().sort((a, b) => a.release_us - b.release_us);
+  const tr = r.has("trace") ? r.rows("trace") : [];
   const lastT = tr.length ? tr[tr.length - 1].t_ms : -Infinity;
   /** Index of the last trace row with t_ms <= t (-1 if none). */
   const at = (t: number): number => {
@@ -386,7 +384,7 @@ export function credit2Ratelimits(o: RatelimitSweepOptions = {}): aq.ColumnTable
     const r = simulate(spec, { seed: o.seed ?? 1 });
     const jobs = jobRows(r);
     const w = Float64Array.from(jobs.map((j) => j.wakeup_latency_us)).sort();
-    const sw = (r.rows("vcpus") as any[]).reduce((a, v) => a + v.switches_in, 0);
+    const sw = r.rows("vcpus").reduce((a, v) => a + v.switches_in, 0);
     rows.push({
       ratelimit: rl === "off" ? "off" : `${rl} µs`,
       ratelimit_us: rl === "off" ? 0 : rl,
@@ -472,4 +470,88 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
   o.onProgress?.("RTDS reservation what-if");
   const rtds_reservations = rtdsReservations({ horizonS: r.mainS });
   return { latency: all.latency, shares: all.shares, summary: all.summary, phase, credit2_ratelimit, rtds_reservations };
+}
+
+/**
+ * The findings of this what-if, computed from the tables of
+ * {@link reproduce} (`summary`, `credit2_ratelimit`, `rtds_reservations`).
+ * The claims are what the sources say each scheduler is for: the scheduler
+ * table of seed 000 (Takakura et al.), Null as Abeni & Faggioli use it
+ * (seed 001, §6.1), and Credit's BOOST as Tchana's lab describes it (seed 004).
+ */
+export function findings(tables: { summary: aq.ColumnTable; credit2_ratelimit: aq.ColumnTable; rtds_reservations: aq.ColumnTable }): Finding[] {
+  const S: Record<string, any> = {};
+  for (const r of tables.summary.objects() as any[]) S[r.scheduler] = r;
+  const rl = tables.credit2_ratelimit.objects() as any[];
+  const off = rl.find((r) => r.ratelimit === "off");
+  const rtds = tables.rtds_reservations.objects() as any[];
+  const short = rtds.find((r) => r.variant === RTDS_VARIANTS[1].label);
+  const us = (x: number) => withUnit(x, "µs", 4);
+  const period = RT_TASK.period_us;
+  return [
+    {
+      id: "null-dedicated", source: "seed 000, scheduler table (Null: dedicated pCPUs); seed 001 §6.1",
+      claim: "Null takes the hypervisor scheduler out of the latency path: the domain that owns the pCPU wakes at the cost of the wake path alone, and no other domain runs there",
+      measured: `max wake-up ${us(S.Null.wakeup_max_us)}, ${S.Null.deadline_misses} misses, hogs' shares ${S.Null.hog1_share} and ${S.Null.hog2_share}`,
+      holds: S.Null.wakeup_max_us < 50 && S.Null.deadline_misses === 0 && S.Null.hog1_share === 0 && S.Null.hog2_share === 0,
+      check: "max wake-up latency < 50 µs, no deadline miss, both hogs' CPU share 0",
+    },
+    {
+      id: "arinc653-fixed-windows", source: "seed 000, scheduler table (ARINC653: fixed periodicity)",
+      claim: "ARINC653 gives every domain exactly its windows of the major frame, whatever the others do",
+      measured: `hogs' shares ${S.ARINC653.hog1_share} and ${S.ARINC653.hog2_share} (windows 0.4 each), ${S.ARINC653.deadline_misses} misses`,
+      holds: Math.abs(S.ARINC653.hog1_share - 0.4) < 0.001 && Math.abs(S.ARINC653.hog2_share - 0.4) < 0.001 && S.ARINC653.deadline_misses === 0,
+      check: "each hog's share within 0.001 of its 4 ms / 10 ms window; no deadline miss",
+    },
+    {
+      id: "rtds-budget-guarantee", source: "seed 000, scheduler table (RTDS: real-time scheduling)",
+      claim: "RTDS serves each domain's budget within its period: the real-time task meets every deadline",
+      measured: `${S.RTDS.deadline_misses} misses, max response ${us(S.RTDS.response_max_us)}`,
+      holds: S.RTDS.deadline_misses === 0 && S.RTDS.response_max_us <= period,
+      check: `no deadline miss and max response <= the ${period / 1000} ms period`,
+    },
+    {
+      id: "rtds-low-latency", source: "seed 000, scheduler table (RTDS: real-time scheduling)",
+      claim: "RTDS gives the real-time domain low wake-up latency",
+      measured: `p50 ${us(S.RTDS.wakeup_p50_us)}, max ${us(S.RTDS.wakeup_max_us)} (rt 2 ms / 10 ms, hogs 4 ms / 10 ms)`,
+      holds: S.RTDS.wakeup_p99_us < 1000, check: "p99 wake-up latency < 1 ms with the reservation of the setup",
+      expected: "diverges",
+      note: "rt's server deadline ties with the hogs' (all 10 ms periods), so EDF runs it after they spent this period's budgets; see rtds-short-period",
+    },
+    {
+      id: "rtds-short-period", source: "seed 000, scheduler table (RTDS: real-time scheduling)",
+      claim: "with an earlier deadline (a shorter period) and a budget that covers a job, RTDS wakes the real-time domain as promptly as a dedicated pCPU",
+      measured: short ? `max wake-up ${us(short.wakeup_max_us)} (${short.rt_reservation}) vs ${us(S.Null.wakeup_max_us)} under Null` : "n/a",
+      holds: !!short && short.wakeup_max_us <= S.Null.wakeup_max_us + 10 && short.deadline_misses === 0,
+      check: "max wake-up latency within 10 µs of Null's, no deadline miss",
+    },
+    {
+      id: "credit-boost", source: "seed 004, lab slides (Credit: BOOST on wake-up); seed 000, scheduler table (Credit: general purpose)",
+      claim: "Credit BOOSTs a waking domain that is under its fair share ahead of CPU hogs: its jobs start within the 1 ms ratelimit",
+      measured: `max wake-up ${us(S.Credit.wakeup_max_us)}, ${S.Credit.deadline_misses} misses`,
+      holds: S.Credit.wakeup_max_us <= CREDIT_PARAMS.ratelimit_us + 100 && S.Credit.deadline_misses === 0,
+      check: "max wake-up latency <= ratelimit + 100 µs, no deadline miss",
+    },
+    {
+      id: "credit2-better-latency", source: "seed 000, scheduler table (Credit2: better latency than Credit, the default)",
+      claim: "Credit2 gives a latency-sensitive domain better latency than Credit",
+      measured: `p99 ${us(S.Credit2.wakeup_p99_us)} and ${S.Credit2.deadline_misses} misses vs ${us(S.Credit.wakeup_p99_us)} and ${S.Credit.deadline_misses} under Credit`,
+      holds: S.Credit2.wakeup_p99_us <= S.Credit.wakeup_p99_us && S.Credit2.deadline_misses <= S.Credit.deadline_misses,
+      check: "Credit2's p99 wake-up latency and deadline misses no higher than Credit's",
+      expected: "diverges",
+      note: "Credit2's ratelimit guard (is_preemptable) with slices sized on an empty runqueue lets a job wait up to 10 ms; Credit's BOOST does not",
+    },
+    {
+      id: "credit2-ratelimit-off", source: "seed 000, slides on Credit2's ratelimit",
+      claim: "without the ratelimit, a waking vCPU with more credit preempts the running one at once",
+      measured: off ? `${off.late_jobs} jobs waited > 1 ms, max wake-up ${us(off.wakeup_max_us)}` : "n/a",
+      holds: !!off && off.late_jobs === 0, check: "with sched_ratelimit_us = 0 no job waits more than 1 ms",
+    },
+    {
+      id: "work-conserving", source: "seed 000, scheduler table; seed 004 (Credit is work-conserving)",
+      claim: "Credit, Credit2 and RTDS (with extratime) are work-conserving: the pCPU never idles while a domain can run",
+      measured: `idle share ${S.Credit.idle_share} / ${S.Credit2.idle_share} / ${S.RTDS.idle_share}`,
+      holds: [S.Credit, S.Credit2, S.RTDS].every((x) => x.idle_share < 0.001), check: "idle share < 0.001 under each",
+    },
+  ];
 }

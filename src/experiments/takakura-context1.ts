@@ -30,7 +30,9 @@ import { board, context1, cpuHog, credit2, guest, linux, system, xen } from "../
 import type { SimSpec } from "../spec/types.js";
 import { simulate } from "../simulate.js";
 import type { SimResult } from "../results/result.js";
-import { findings } from "./takakura-context1-findings.js";
+import { median, quantile, sortedFinite, mean, stdev } from "../results/stats.js";
+import { type Finding, findingsFromTable } from "./findings.js";
+import { findings as ledgerFindings } from "./takakura-context1-findings.js";
 
 /** Published values (data/reference/takakura-context1.json). */
 export function reference(): any {
@@ -83,7 +85,7 @@ export const RATELIMITS_MS = [1, 2, 5, 10, 15, 20, 30, 50, 80, 128];
  * steal-time jump happened.
  */
 export function shrinkRate(r: SimResult, granMs = 3): number {
-  if (!r.tableNames.includes("context1_gap")) return NaN;
+  if (!r.has("context1_gap")) return NaN;
   const t = r.table("context1_gap");
   const gap = t.array("gap_ms") as number[];
   const ex = t.array("pair_exec_ms") as number[];
@@ -98,9 +100,8 @@ export function shrinkRate(r: SimResult, granMs = 3): number {
     if (Math.abs(b - a) > 0.5 * dx) continue; // a jump, not a drift
     slopes.push(((a - b) / dx) * 1000);
   }
-  if (!slopes.length) return NaN;
-  slopes.sort((x, y) => x - y);
-  return slopes[Math.floor(slopes.length / 2)];
+  // the median, upper of the two middle values for an even count (stats "high")
+  return quantile(sortedFinite(slopes), 0.5, "high");
 }
 
 /** Warm-up of a run: 1 s plus a seed-dependent phase offset in [0, 0.3) s. */
@@ -139,8 +140,8 @@ export function sweep(o: SweepOptions = {}): RunRow[] {
     for (const seed of seeds) {
       const spec = setup({ ratelimitMs: rl, paravirtTimeAccounting: o.paravirtTimeAccounting, horizonS: o.horizonS, warmupS: warmupFor(seed) });
       const r = simulate(spec, { seed });
-      const c = r.rows("context1")[0] as any;
-      const v = r.rows("vcpus").find((x: any) => x.domain === "domU" && x.vcpu === 0) as any;
+      const c = r.rows("context1")[0];
+      const v = r.rows("vcpus").find((x) => x.domain === "domU" && x.vcpu === 0)!;
       rows.push({
         ratelimit_ms: rl,
         paravirt_time_accounting: o.paravirtTimeAccounting ?? false,
@@ -156,19 +157,29 @@ export function sweep(o: SweepOptions = {}): RunRow[] {
   return rows;
 }
 
-/** Mean and sample standard deviation per ratelimit. */
+/**
+ * Per (ratelimit, PARAVIRT_TIME_ACCOUNTING): mean and sample standard
+ * deviation of the score over the seeds, mean fast share, median Δ shrink
+ * rate (linear), mean hypervisor switch rate, and the number of seeds.
+ */
 export function summarise(rows: RunRow[]): aq.ColumnTable {
-  return aq.from(rows)
-    .groupby("ratelimit_ms", "paravirt_time_accounting")
-    .rollup({
-      loops_per_s_mean: aq.op.mean("loops_per_s"),
-      loops_per_s_sd: aq.op.stdev("loops_per_s"),
-      fast_share: aq.op.mean("fast_share"),
-      shrink_us_per_ms: aq.op.median("shrink_us_per_ms"),
-      hv_switches_per_s: aq.op.mean("hv_switches_per_s"),
-      seeds: aq.op.count(),
-    })
-    .orderby("ratelimit_ms");
+  const groups = new Map<string, RunRow[]>();
+  for (const r of rows) {
+    const k = `${r.ratelimit_ms}/${r.paravirt_time_accounting}`;
+    const g = groups.get(k);
+    if (g) g.push(r); else groups.set(k, [r]);
+  }
+  const out = [...groups.values()].map((g) => ({
+    ratelimit_ms: g[0].ratelimit_ms,
+    paravirt_time_accounting: g[0].paravirt_time_accounting,
+    loops_per_s_mean: mean(g.map((r) => r.loops_per_s)),
+    loops_per_s_sd: stdev(g.map((r) => r.loops_per_s)),
+    fast_share: mean(g.map((r) => r.fast_share)),
+    shrink_us_per_ms: median(sortedFinite(g.map((r) => r.shrink_us_per_ms))),
+    hv_switches_per_s: mean(g.map((r) => r.hv_switches_per_s)),
+    seeds: g.length,
+  }));
+  return aq.from(out).orderby("ratelimit_ms");
 }
 
 /** The ratelimit with the highest mean score. */
@@ -203,10 +214,10 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
   const sOn = summarise(on);
   const best = bestRatelimit(sOff);
   const ref = reference();
-  const allShrink = off.map((r) => r.shrink_us_per_ms).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const shrinkMedian = medianShrink(off);
   const shrink = aq.table({
     quantity: ["Δ shrink rate in the fast pattern (µs per ms of run time)", "time to drain 6 ms of Δ (ms)"],
-    simulated: [allShrink[Math.floor(allShrink.length / 2)], 6000 / allShrink[Math.floor(allShrink.length / 2)]],
+    simulated: [shrinkMedian, 6000 / shrinkMedian],
     published: [ref.published.delta_shrink_us_per_ms.value, ref.published.delta_drain_ms.value],
   });
   const tables: Record<string, aq.ColumnTable> = {
@@ -216,7 +227,21 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
     shrink,
     best: aq.table({ quantity: ["best ratelimit (ms)"], simulated: [best], published: ["withheld (validation case)"] }),
   };
-  return { ...tables, findings: findings(tables) };
+  return { ...tables, findings: ledgerFindings(tables) };
+}
+
+/** Median Δ shrink rate over runs (the upper middle value for an even count, stats "high"), µs per ms. */
+export function medianShrink(runs: Pick<RunRow, "shrink_us_per_ms">[]): number {
+  return quantile(sortedFinite(runs.map((r) => r.shrink_us_per_ms)), 0.5, "high");
+}
+
+/**
+ * The talk's findings: every claim of the ledger
+ * (data/reference/takakura-context1.findings.json, checks in
+ * takakura-context1-findings.ts), from the tables of {@link reproduce}.
+ */
+export function findings(tables: Record<string, aq.ColumnTable>): Finding[] {
+  return findingsFromTable(ledgerFindings(tables));
 }
 
 /**
@@ -234,7 +259,7 @@ export function detail(ratelimitsMs: number[], o: { seed?: number; horizonS?: nu
     const r = simulate(spec, { seed: o.seed ?? 1 });
     results.push(r);
     gaps.push(r.table("context1_gap").select("t_ms", "gap_ms").derive({ ratelimit: aq.escape(() => `-r ${rl} ms`) }));
-    const c = r.rows("context1")[0] as any;
+    const c = r.rows("context1")[0];
     pat.push({
       ratelimit_ms: rl, loops: c.loops, fast_handoffs: c.fast_handoffs, slow_handoffs: c.slow_handoffs,
       other_handoffs: c.other_handoffs, fast_share: c.fast_share, shrink_us_per_ms: shrinkRate(r),

@@ -73,7 +73,7 @@ import {
   A_COMPUTE, A_GUEST, A_WAIT, type GuestCarrier, type Program, SCHED_NORMAL, type Task,
   TASK_SLEEPING,
 } from "../kernel/task.js";
-import type { Columns } from "../results/result.js";
+import type { TableSet, TableSource } from "../results/tables.js";
 import { DEFAULT_RT_PRIORITY, rtAttr } from "../spec/defaults.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
 
@@ -282,7 +282,7 @@ export class KvmVcpu implements GuestCarrier, Program {
 }
 
 /** KVM: the vCPU threads of every guest on the host kernel `host`. */
-export class Kvm implements TimerTarget {
+export class Kvm implements TimerTarget, TableSource {
   readonly vcpus: KvmVcpu[] = [];
   readonly vmEntryExit: number;
   readonly irqInjection: number;
@@ -411,17 +411,17 @@ export class Kvm implements TimerTarget {
     this.swSpare[cpu] = l;
   }
 
-  /** Table `vcpu_threads`. */
-  table(end: number): Columns {
+  /** Table `vcpu_threads` (TableSource). */
+  tables(end: number): TableSet {
     const vs = this.vcpus;
     const inGuest = (v: KvmVcpu) => v.inGuestNs + (v.guestOn ? end - v.guestSince : 0);
-    return {
+    return { vcpu_threads: {
       guest: vs.map((v) => v.guest), vcpu: vs.map((v) => v.idx), host_cpu: vs.map((v) => v.thread.cpu),
       policy: vs.map((v) => v.policy), priority: vs.map((v) => v.priority),
       in_guest_ms: vs.map((v) => inGuest(v) / 1e6), runnable_wait_ms: vs.map((v) => v.steal(end) / 1e6),
       halts: vs.map((v) => v.halts), polls_succeeded: vs.map((v) => v.pollsSucceeded), sleeps: vs.map((v) => v.sleeps),
       vm_exits: vs.map((v) => v.vmExits),
-    };
+    } };
   }
 }
 

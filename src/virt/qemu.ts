@@ -35,8 +35,8 @@
 import type { TimerTarget } from "../engine/sim.js";
 import { boardCost, C } from "../hw/board.js";
 import type { LinuxKernel } from "../kernel/linux.js";
-import { A_COMPUTE, A_WAIT, SCHED_NORMAL, type Program, type Task } from "../kernel/task.js";
-import type { Columns } from "../results/result.js";
+import { A_COMPUTE, A_WAIT, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Program, type Task } from "../kernel/task.js";
+import type { TableSet, TableSource } from "../results/tables.js";
 import { guestType, rtAttr } from "../spec/defaults.js";
 import type { ThreadSchedSpec } from "../spec/types.js";
 import type { Domain, VCpu, Xen } from "./xen.js";
@@ -64,7 +64,7 @@ class DeviceModel {
 }
 
 /** All device models of one Xen system; the Xen side of the ioreq path. */
-export class XenDeviceModels implements Program, TimerTarget {
+export class XenDeviceModels implements Program, TimerTarget, TableSource {
   private readonly dms: DeviceModel[] = [];
   private readonly byDomain = new Map<number, DeviceModel>();
   private readonly serveCost: number;
@@ -148,16 +148,16 @@ export class XenDeviceModels implements Program, TimerTarget {
     t.act = A_WAIT;
   }
 
-  /** Table `device_models`: per HVM guest, its QEMU's scheduling and the ioreq round trips (issued after the warm-up). */
-  table(): Columns {
+  /** Table `device_models` (TableSource): per HVM guest, its QEMU's scheduling and the ioreq round trips (issued after the warm-up). */
+  tables(_end: number): TableSet {
     const ds = this.dms;
-    return {
+    return { device_models: {
       domain: ds.map((d) => d.dom.name), task: ds.map((d) => d.task.name),
       policy: ds.map((d) => d.sched.policy ?? "other"), priority: ds.map((d) => (d.sched.policy ?? "other") === "other" ? 0 : (d.sched.priority ?? 50)),
       ioreqs: ds.map((d) => d.served),
       mean_ioreq_us: ds.map((d) => (d.served ? d.sumNs / d.served / 1000 : null)),
       max_ioreq_us: ds.map((d) => (d.served ? d.maxNs / 1000 : null)),
-    };
+    } };
   }
 }
 

@@ -22,6 +22,7 @@ import { guestType, KERNEL_DEFAULTS, XEN_DEFAULTS } from "../spec/defaults.js";
 import type { GuestSpec } from "../spec/types.js";
 import { XenTimers } from "./xentime.js";
 import type { XenDeviceModels } from "./qemu.js";
+import type { TableSet, TableSource } from "../results/tables.js";
 
 export const RS_RUNNING = 0;
 export const RS_RUNNABLE = 1;
@@ -130,7 +131,7 @@ export interface TraceSink {
 }
 
 /** The Xen hypervisor model. */
-export class Xen implements TimerTarget {
+export class Xen implements TimerTarget, TableSource {
   readonly pcpus: PCpu[] = [];
   readonly vcpus: VCpu[] = [];
   readonly domains: Domain[] = [];
@@ -371,6 +372,52 @@ export class Xen implements TimerTarget {
   busyNs(cpu: number, now: number): number {
     const pc = this.pcpus[cpu];
     return pc.busyNs + (pc.busySince >= 0 ? now - pc.busySince : 0);
+  }
+
+  private traceRec: TraceRecorder | null = null;
+
+  /** Records the first `max` context switches for table `trace` (the bounded schedule trace). */
+  recordTrace(max: number): void {
+    if (max <= 0) return;
+    this.traceRec = new TraceRecorder(max);
+    this.trace = this.traceRec;
+  }
+
+  /** Tables `vcpus`, `pcpus` and (with {@link recordTrace}) `trace` at time `end` (TableSource). */
+  tables(end: number): TableSet {
+    const vc = this.vcpus;
+    const rs = (v: VCpu, st: number) => this.runstateTime(v, st, end) / 1e6;
+    const pc = this.pcpus.filter((p) => p !== undefined);
+    const out: TableSet = {
+      vcpus: {
+        domain: vc.map((v) => v.dom.name), vcpu: vc.map((v) => v.idx), pool: vc.map((v) => v.dom.pool.name),
+        running_ms: vc.map((v) => rs(v, RS_RUNNING)), runnable_ms: vc.map((v) => rs(v, RS_RUNNABLE)),
+        blocked_ms: vc.map((v) => rs(v, RS_BLOCKED)), offline_ms: vc.map((v) => rs(v, RS_OFFLINE)),
+        switches_in: vc.map((v) => v.switchesIn),
+      },
+      pcpus: {
+        pcpu: pc.map((p) => p.idx), pool: pc.map((p) => p.pool.name),
+        busy_ms: pc.map((p) => this.busyNs(p.idx, end) / 1e6), idle_ms: pc.map((p) => (end - this.busyNs(p.idx, end)) / 1e6),
+        switches: pc.map((p) => p.switches),
+      },
+    };
+    const tr = this.traceRec;
+    if (tr) out.trace = { t_ms: tr.t.map((t) => t / 1e6), pcpu: tr.pcpu, prev: tr.prev, next: tr.next };
+    return out;
+  }
+}
+
+/** The bounded schedule trace: the first `max` context switches. */
+class TraceRecorder implements TraceSink {
+  readonly t: number[] = [];
+  readonly pcpu: number[] = [];
+  readonly prev: string[] = [];
+  readonly next: string[] = [];
+  constructor(private readonly max: number) {}
+  onSwitch(pcpu: number, prev: VCpu | null, next: VCpu | null, now: number): void {
+    if (this.t.length >= this.max) return;
+    this.t.push(now); this.pcpu.push(pcpu);
+    this.prev.push(prev ? prev.name : "idle"); this.next.push(next ? next.name : "idle");
   }
 }
 

@@ -10,12 +10,15 @@
  * because a process blocked in read(2). It also samples the vruntime gap
  * Δ = vruntime(master) - vruntime(slave).
  */
-import type { Simulator, TimerTarget } from "../engine/sim.js";
+import { MS, SEC, type Simulator, type TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel, Pipe } from "../kernel/linux.js";
 import {
   A_COMPUTE, A_PIPE_READ, A_PIPE_WRITE, type Program, SW_BLOCK, SW_PREEMPT_WAKEUP,
   type SwitchObserver, type Task,
 } from "../kernel/task.js";
+import type { Context1GapRow, ColumnsOf, TableSet } from "../results/tables.js";
+import type { Context1Spec } from "../spec/types.js";
+import type { WorkloadModule } from "./registry.js";
 
 const MASTER = 0;
 const SLAVE = 1;
@@ -110,3 +113,57 @@ export class Context1 implements Program, SwitchObserver, TimerTarget {
     this.sim.arm(this.sampleTimer, now + this.opt.sampleNs);
   }
 }
+
+/**
+ * Workload kind `context1`: one Context1 instance per spec entry, named
+ * `guest/context1#index`. Tables `context1` (one row per instance) and
+ * `context1_gap` (the vruntime-gap samples of every instance, column
+ * `workload` naming it).
+ */
+export const context1Workload: WorkloadModule<Context1Spec> = {
+  kind: "context1",
+  tables: ["context1", "context1_gap"],
+  start(run) {
+    const c1: { guest: string; w: Context1 }[] = [];
+    return {
+      add(w, at) {
+        c1.push({ guest: at.guest.name, w: new Context1(at.sim, at.kernel, `${at.guest.name}/context1#${at.index}`, {
+          cpus: w.cpus ?? at.allCpus, userNs: w.user_ns ?? 100, sampleNs: (w.sample_us ?? 1000) * 1000, from: at.from,
+        }, at.now) });
+      },
+      tables(end): TableSet {
+        if (!c1.length) return {};
+        const durS = (end - run.from) / SEC;
+        const out: TableSet = {
+          context1: {
+            domain: c1.map((x) => x.guest), loops: c1.map((x) => x.w.loops), duration_s: c1.map(() => durS),
+            loops_per_s: c1.map((x) => x.w.loops / durS),
+            fast_handoffs: c1.map((x) => x.w.fast), slow_handoffs: c1.map((x) => x.w.slow), other_handoffs: c1.map((x) => x.w.other),
+            // share of loops whose hand-off was a wake-up preemption on write (fast pattern)
+            fast_share: c1.map((x) => (x.w.loops ? Math.min(1, x.w.fast / x.w.loops) : 0)),
+            workload: c1.map((x) => x.w.name),
+          },
+        };
+        const sampled = c1.filter((x) => x.w.sT.n > 0);
+        if (sampled.length) {
+          const gap: ColumnsOf<Context1GapRow> = { domain: [], t_ms: [], gap_ms: [], pair_exec_ms: [], fast_handoffs: [], slow_handoffs: [], workload: [] };
+          const col = <C extends keyof Context1GapRow>(c: C) => gap[c] as Context1GapRow[C][];
+          for (const { guest, w } of sampled) {
+            const n = w.sT.n;
+            for (let i = 0; i < n; i++) {
+              col("domain").push(guest);
+              col("t_ms").push(w.sT.data[i] / MS);
+              col("gap_ms").push(w.sGap.data[i] / MS);
+              col("pair_exec_ms").push(w.sExec.data[i] / MS);
+              col("fast_handoffs").push(w.sFast.data[i]);
+              col("slow_handoffs").push(w.sSlow.data[i]);
+              col("workload").push(w.name);
+            }
+          }
+          out.context1_gap = gap;
+        }
+        return out;
+      },
+    };
+  },
+};

@@ -34,6 +34,8 @@ import type { Histogram } from "hdr-histogram-js";
 import { LAT_COMPONENTS, LatencyProbe, LC_TRUNC, type LinuxKernel } from "../kernel/linux.js";
 import { A_CLOCK_READ, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_FIFO, type Task } from "../kernel/task.js";
 import type { CyclictestSpec } from "../spec/types.js";
+import type { ColumnsOf, CyclictestRow, LatencyComponent, LatencySamplesRow, TableSet } from "../results/tables.js";
+import type { WorkloadModule } from "./registry.js";
 
 const ST_START = 0; // first clock_gettime
 const ST_FIRST = 1; // its result: next = now + interval
@@ -229,8 +231,84 @@ export const LATENCY_COMPONENT_COLUMNS = LAT_COMPONENTS.map((c) => `${c}_us`);
 
 /** The tables of a result that the histogram text needs (plain rows). */
 export interface CyclictestTables {
-  rows(name: string): Record<string, unknown>[];
+  rows(name: "cyclictest" | "latency_hist" | "latency_overflows"): object[];
   readonly tableNames: string[];
+}
+
+/**
+ * Workload kind `cyclictest`: one measurement thread per spec entry, named
+ * `guest/cyclictest#index`, numbered run-wide in creation order (`thread`).
+ * Tables `cyclictest`, `latency_hist`, `latency_overflows`,
+ * `latency_breakdown` and, with samples_max, `latency_samples`.
+ */
+export const cyclictestWorkload: WorkloadModule<CyclictestSpec> = {
+  kind: "cyclictest",
+  tables: ["cyclictest", "latency_hist", "latency_overflows", "latency_breakdown", "latency_samples"],
+  start() {
+    const cyclic: { guest: string; w: Cyclictest }[] = [];
+    return {
+      add(w, at) {
+        cyclic.push({ guest: at.guest.name, w: new Cyclictest(at.kernel, `${at.guest.name}/cyclictest#${at.index}`, cyclic.length, w, at.from, at.now) });
+      },
+      tables(): TableSet {
+        return cyclic.length ? cyclictestTables(cyclic) : {};
+      },
+    };
+  },
+};
+
+/** The cyclictest tables: per thread, histogram, overflow cycles, samples, breakdown. */
+function cyclictestTables(cyclic: { guest: string; w: Cyclictest }[]): TableSet {
+  const out: TableSet = {};
+  const ws = cyclic.map((x) => x.w);
+  const nn = (w: Cyclictest, v: number) => (w.cycles > 0 ? v : null);
+  const ct: ColumnsOf<CyclictestRow> = {
+    domain: cyclic.map((x) => x.guest), thread: ws.map((w) => w.thread), cpu: ws.map((w) => w.cpu),
+    priority: ws.map((w) => w.priority), interval_us: ws.map((w) => w.interval / 1000), cycles: ws.map((w) => w.cycles),
+    min_latency_us: ws.map((w) => nn(w, w.min)), avg_latency_us: ws.map((w) => nn(w, w.sum / w.cycles)),
+    max_latency_us: ws.map((w) => nn(w, w.max)), overflows: ws.map((w) => w.overflows),
+    p50_latency_us: ws.map((w) => w.percentile(50)), p99_latency_us: ws.map((w) => w.percentile(99)),
+    p999_latency_us: ws.map((w) => w.percentile(99.9)), histogram_us: ws.map((w) => w.histogramUs),
+  };
+  out.cyclictest = ct;
+  const hd: string[] = [], ht: number[] = [], hu: number[] = [], hc: number[] = [];
+  const od: string[] = [], ot: number[] = [], oc: number[] = [];
+  cyclic.forEach(({ guest, w }) => {
+    const h = w.histogramRows();
+    for (let i = 0; i < h.us.length; i++) { hd.push(guest); ht.push(w.thread); hu.push(h.us[i]); hc.push(h.count[i]); }
+    const o = w.outliers.toArray();
+    for (let i = 0; i < o.length; i++) { od.push(guest); ot.push(w.thread); oc.push(o[i]); }
+  });
+  out.latency_hist = { domain: hd, thread: ht, latency_us: hu, count: hc };
+  out.latency_overflows = { domain: od, thread: ot, cycle: oc };
+  const bd: string[] = [], bt: number[] = [], bc: LatencyComponent[] = [], bm: (number | null)[] = [], bx: (number | null)[] = [], bs: number[] = [];
+  cyclic.forEach(({ guest, w }) => {
+    const totalUs = w.sum;
+    LAT_COMPONENTS.forEach((c, i) => {
+      bd.push(guest); bt.push(w.thread); bc.push(c);
+      bm.push(w.cycles > 0 ? w.compSum[i] / w.cycles / 1000 : null);
+      bx.push(w.cycles > 0 ? w.compMax[i] / 1000 : null);
+      bs.push(totalUs > 0 ? (w.compSum[i] / 1000 / totalUs) * 100 : 0);
+    });
+  });
+  out.latency_breakdown = { domain: bd, thread: bt, component: bc, mean_us: bm, max_us: bx, share_pct: bs };
+  if (ws.some((w) => w.sCycle.n > 0)) {
+    const cols: Record<string, number[] | string[]> = { domain: [], thread: [], cycle: [], expiry_us: [], latency_us: [] };
+    for (const c of LATENCY_COMPONENT_COLUMNS) cols[c] = [];
+    cyclic.forEach(({ guest, w }) => {
+      const n = w.sCycle.n;
+      for (let k = 0; k < n; k++) {
+        (cols.domain as string[]).push(guest);
+        (cols.thread as number[]).push(w.thread);
+        (cols.cycle as number[]).push(w.sCycle.data[k]);
+        (cols.expiry_us as number[]).push(w.sExpiry.data[k] / 1000);
+        (cols.latency_us as number[]).push(w.sLatency.data[k]);
+        LATENCY_COMPONENT_COLUMNS.forEach((c, i) => (cols[c] as number[]).push(w.sComp[i].data[k] / 1000));
+      }
+    });
+    out.latency_samples = cols as unknown as ColumnsOf<LatencySamplesRow>;
+  }
+  return out;
 }
 
 const pad = (x: number, w: number) => {

@@ -11,6 +11,8 @@
 import type { LinuxKernel } from "../kernel/linux.js";
 import { A_DEVICE_IO, A_SLEEP_UNTIL, A_WAIT, type Program, type Task } from "../kernel/task.js";
 import type { DeviceIoSpec } from "../spec/types.js";
+import type { TableSet } from "../results/tables.js";
+import type { WorkloadModule } from "./registry.js";
 
 export class DeviceIo implements Program {
   readonly task: Task;
@@ -64,3 +66,27 @@ export class DeviceIo implements Program {
     t.actArg = this.nextAt;
   }
 }
+
+/** Workload kind `device-io`: one task per spec entry, `guest/device-io#index`. Table `device_io`. */
+export const deviceIoWorkload: WorkloadModule<DeviceIoSpec> = {
+  kind: "device-io",
+  tables: ["device_io"],
+  start() {
+    const devio: { guest: string; w: DeviceIo }[] = [];
+    return {
+      add(w, at) {
+        devio.push({ guest: at.guest.name, w: new DeviceIo(at.kernel, `${at.guest.name}/device-io#${at.index}`, w, at.allCpus, at.from, at.now) });
+      },
+      tables(): TableSet {
+        if (!devio.length) return {};
+        return {
+          device_io: {
+            domain: devio.map((x) => x.guest), task: devio.map((x) => x.w.task.name), accesses: devio.map((x) => x.w.accesses),
+            mean_access_us: devio.map((x) => (x.w.accesses ? x.w.sumNs / x.w.accesses / 1000 : null)),
+            max_access_us: devio.map((x) => (x.w.accesses ? x.w.maxNs / 1000 : null)),
+          },
+        };
+      },
+    };
+  },
+};

@@ -7,6 +7,10 @@
  */
 import type { LinuxKernel, Pipe } from "../kernel/linux.js";
 import { A_COMPUTE, A_PIPE_READ, type Program, type Task } from "../kernel/task.js";
+import { MS } from "../engine/sim.js";
+import type { TableSet } from "../results/tables.js";
+import type { CpuHogSpec } from "../spec/types.js";
+import type { WorkloadModule } from "./registry.js";
 
 export class CpuHog implements Program {
   readonly tasks: Task[] = [];
@@ -43,3 +47,31 @@ export class CpuHog implements Program {
     t.actArg = this.exitPipe.id;
   }
 }
+
+/**
+ * Workload kind `cpu-hog`: `count` hog processes named `guest/hog#index:hogN`.
+ * Table `programs` (one row per process of the hogs with a finite work_ms).
+ */
+export const cpuHogWorkload: WorkloadModule<CpuHogSpec> = {
+  kind: "cpu-hog",
+  tables: ["programs"],
+  start() {
+    const hogs: { guest: string; w: CpuHog }[] = [];
+    return {
+      add(w, at) {
+        hogs.push({ guest: at.guest.name, w: new CpuHog(at.kernel, `${at.guest.name}/hog#${at.index}`, w.count ?? 1, w.cpus ?? at.allCpus, w.nice ?? 0, at.now, w.work_ms ?? Infinity) });
+      },
+      tables(): TableSet {
+        const finite = hogs.filter((h) => Number.isFinite(h.w.workMs));
+        if (!finite.length) return {};
+        const rows = finite.flatMap((h) => h.w.tasks.map((t, i) => ({ g: h.guest, t, work: h.w.workMs, fin: h.w.finishNs[i] })));
+        return {
+          programs: {
+            domain: rows.map((x) => x.g), task: rows.map((x) => x.t.name), work_ms: rows.map((x) => x.work),
+            finish_ms: rows.map((x) => (x.fin >= 0 ? x.fin / MS : null)),
+          },
+        };
+      },
+    };
+  },
+};

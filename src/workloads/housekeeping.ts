@@ -23,6 +23,7 @@ import type { Simulator } from "../engine/sim.js";
 import type { LinuxKernel } from "../kernel/linux.js";
 import { A_DEVICE_IO, A_KERNEL, A_SLEEP_UNTIL, A_WAIT, type Program, type Task } from "../kernel/task.js";
 import type { HousekeepingSpec } from "../spec/types.js";
+import type { WorkloadModule } from "./registry.js";
 
 export class Housekeeping implements Program {
   readonly tasks: Task[] = [];
@@ -80,3 +81,19 @@ export class Housekeeping implements Program {
     t.actArg = at;
   }
 }
+
+/** Workload kind `housekeeping`: kworkers named `guest/housekeeping#index:kworker/N`. No table of its own. */
+export const housekeepingWorkload: WorkloadModule<HousekeepingSpec> = {
+  kind: "housekeeping",
+  tables: [],
+  start() {
+    return {
+      add(w, at) {
+        new Housekeeping(at.sim, at.kernel, `${at.guest.name}/housekeeping#${at.index}`, w, at.allCpus, at.now);
+      },
+      tables() {
+        return {};
+      },
+    };
+  },
+};

@@ -29,6 +29,8 @@ import {
 } from "../kernel/task.js";
 import { rtAttr } from "../spec/defaults.js";
 import type { ExecTimeSpec, PeriodicSpec } from "../spec/types.js";
+import type { TableSet } from "../results/tables.js";
+import type { TaskStats, WorkloadModule } from "./registry.js";
 
 const D_FIXED = 0;
 const D_UNIFORM = 1;
@@ -242,3 +244,54 @@ export class PeriodicTasks implements Program {
     return m;
   }
 }
+
+/**
+ * Workload kind `periodic`: every periodic task of a guest is created, as
+ * one {@link PeriodicTasks}, where the guest's first periodic workload is
+ * listed (the tasks are named by their spec). Per-task statistics go to the
+ * `tasks` table; per-job rows to table `jobs` (present whenever
+ * `record.jobs_max` > 0).
+ */
+export const periodicWorkload: WorkloadModule<PeriodicSpec> = {
+  kind: "periodic",
+  tables: ["jobs"],
+  start(run) {
+    const jobLog = new JobLog(run.spec.record?.jobs_max ?? 0);
+    const sets: PeriodicTasks[] = [];
+    return {
+      add(w, at) {
+        const rtSpecs = at.guest.workloads.filter((x): x is PeriodicSpec => x.kind === "periodic");
+        if (w !== rtSpecs[0]) return;
+        const pw = new PeriodicTasks(at.sim, at.kernel, at.guest.name, jobLog, at.from);
+        pw.addAll(rtSpecs, at.allCpus, at.now);
+        sets.push(pw);
+      },
+      taskStats(end) {
+        const m = new Map<Task, TaskStats>();
+        for (const p of sets) {
+          p.tasks.forEach((t, i) => {
+            const n = p.jobs[i];
+            m.set(t, {
+              jobs: n, preemptions: p.preemptionsAt(i, t), deadline_misses: p.missesAt(i, end),
+              max_response_us: n > 0 ? p.maxResp[i] / 1000 : null, mean_response_us: n > 0 ? p.sumResp[i] / n / 1000 : null,
+            });
+          });
+        }
+        return m;
+      },
+      tables(): TableSet {
+        if (jobLog.max <= 0) return {};
+        const L = jobLog, n = L.n;
+        const col = <T>(f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i));
+        return {
+          jobs: {
+            task: col((i) => L.names[L.task[i]]), job: col((i) => L.job[i]),
+            release_us: col((i) => L.release[i] / 1000), start_us: col((i) => L.start[i] / 1000), finish_us: col((i) => L.finish[i] / 1000),
+            response_us: col((i) => (L.finish[i] - L.release[i]) / 1000),
+            deadline_miss: col((i) => L.finish[i] - L.release[i] > L.deadline[L.task[i]]),
+          },
+        };
+      },
+    };
+  },
+};

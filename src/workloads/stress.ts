@@ -21,6 +21,8 @@ import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel } from "../kernel/linux.js";
 import { A_COMPUTE, A_KERNEL, A_WAIT, type Program, type Task } from "../kernel/task.js";
 import type { StressSpec } from "../spec/types.js";
+import type { TableSet } from "../results/tables.js";
+import type { WorkloadModule } from "./registry.js";
 
 /** One stress load: its processes and interrupt sources. */
 export class Stress implements Program, TimerTarget {
@@ -162,3 +164,26 @@ export class Stress implements Program, TimerTarget {
     this.sim.arm(this.irqTimer[k], now + Math.max(1, Math.round(this.irqRng.exponential(this.irqMean[k]))));
   }
 }
+
+/** Workload kind `stress`: one load per spec entry, processes `guest/stress#index:pN`. Table `stress`. */
+export const stressWorkload: WorkloadModule<StressSpec> = {
+  kind: "stress",
+  tables: ["stress"],
+  start() {
+    const stresses: { guest: string; w: Stress }[] = [];
+    return {
+      add(w, at) {
+        stresses.push({ guest: at.guest.name, w: new Stress(at.sim, at.kernel, `${at.guest.name}/stress#${at.index}`, w, at.allCpus, at.now) });
+      },
+      tables(): TableSet {
+        if (!stresses.length) return {};
+        return {
+          stress: {
+            domain: stresses.map((x) => x.guest), processes: stresses.map((x) => x.w.tasks.length),
+            kernel_activities: stresses.map((x) => x.w.activities), io_waits: stresses.map((x) => x.w.ioWaits), interrupts: stresses.map((x) => x.w.interrupts),
+          },
+        };
+      },
+    };
+  },
+};

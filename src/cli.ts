@@ -29,6 +29,7 @@ import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
 import { SpecError } from "./spec/validate.js";
 import { cyclictestHistogramText } from "./workloads/cyclictest.js";
+import { HistogramFormatError, histogramSummary, parseCyclictestHistogram } from "./results/histogram-in.js";
 import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
 import { mergeParts, sweep, writePart, type SweepResult } from "./sweep/sweep.js";
 import { parseGridArg, splitTopLevel, type GridAxis } from "./sweep/grid.js";
@@ -171,6 +172,38 @@ function main(argv: string[]): void {
     case "merge":
       mergeCommand(rest);
       return;
+    case "compare-histogram": {
+      // hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]: a real
+      // machine's `cyclictest -q -h N` output against a simulation of SPEC, as two summaries in
+      // one table shape (histogramSummary); --json prints {real, simulated, warnings}.
+      const [realFile, specFile] = positional;
+      if (!realFile || !specFile) fail("usage: hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]");
+      let realText = "";
+      try { realText = readFileSync(realFile, "utf8"); } catch (err) { fail(`cannot read ${realFile}: ${(err as Error).message}`); }
+      let real: ReturnType<typeof parseCyclictestHistogram>;
+      try { real = parseCyclictestHistogram(realText, { domain: "real" }); } catch (err) {
+        if (err instanceof HistogramFormatError) fail(`${realFile}: ${err.message}`);
+        throw err;
+      }
+      let spec: any;
+      try { spec = JSON.parse(readFileSync(specFile, "utf8")); } catch (err) { fail(`cannot read ${specFile} as a JSON spec: ${(err as Error).message}`); }
+      const h = opt("--horizon");
+      if (h !== undefined) { if (!(Number(h) > 0)) fail(`--horizon must be a positive number of seconds; got ${h}`); spec.horizon_s = Number(h); }
+      const seed = Number(opt("--seed") ?? 1);
+      if (!Number.isInteger(seed)) fail(`--seed must be an integer; got ${opt("--seed")}`);
+      const r = simulate(spec, { seed });
+      if (!r.tableNames.includes("cyclictest")) fail(`${specFile} has no cyclictest workload to compare with`);
+      const realSum = histogramSummary(real, "real");
+      const simSum = histogramSummary({ cyclictest: r.table("cyclictest"), latency_hist: r.table("latency_hist") }, "simulated");
+      if (json) {
+        process.stdout.write(JSON.stringify({ real: { file: realFile, summary: realSum.objects() }, simulated: { spec: specFile, seed, summary: simSum.objects() }, warnings: real.warnings }) + "\n");
+        return;
+      }
+      for (const w of real.warnings) process.stderr.write(`hvsim: note: ${realFile}: ${w}\n`);
+      process.stdout.write(`# cyclictest histogram: ${realFile} (real) against ${specFile} (simulated, seed ${seed}, ${r.spec.horizon_s} s)\n`);
+      printTables({ real: realSum, simulated: simSum });
+      return;
+    }
     case "-h":
     case "--help":
     case "help":

@@ -12,6 +12,7 @@ export { validateSpec, SpecError, type SpecIssue } from "./spec/validate.js";
 export { simulate, type SimulateOptions } from "./simulate.js";
 export { SimResult } from "./results/result.js";
 export { traceSegments } from "./results/trace.js";
+export * from "./results/histogram-in.js";
 export { boardPresets, resolveBoard, COST_NAMES, type BoardPreset, type Board } from "./hw/board.js";
 export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";
 export * from "./experiments/index.js";

@@ -160,6 +160,22 @@ if [[ ${#executed[@]} -gt 0 ]]; then
     fi
   done
   if [[ $SINGLE == 1 ]]; then rm -f "$SITE_OUT/plotly.min.js" "$SITE_OUT/hvsim-lab.css"; fi
+  # A plain index of the site: every notebook page (title from its first heading) and the API
+  # reference that `npm run docs` writes to api/.
+  node -e '
+    const fs = require("fs"), path = require("path"); const dir = process.argv[1];
+    const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const pages = fs.readdirSync(dir).filter((f) => f.endsWith(".html") && f !== "index.html").sort();
+    const items = pages.map((f) => {
+      const h = fs.readFileSync(path.join(dir, f), "utf8").match(/<h1[^>]*>([\s\S]*?)<\/h1>/);
+      // the heading is HTML already: drop its tags and the pilcrow anchor, keep its entities
+      const title = h ? h[1].replace(/<[^>]+>/g, "").replace(/&#182;|\u00b6/g, "").trim() : esc(f);
+      return `<li><a href="${encodeURI(f)}">${title}</a> <small>(${esc(f)})</small></li>`;
+    });
+    fs.writeFileSync(path.join(dir, "index.html"), `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>hvsim notebooks</title>` +
+      `<style>body{font-family:system-ui,sans-serif;max-width:800px;margin:2em auto;padding:0 1em}li{margin:.4em 0}</style></head>` +
+      `<body><h1>hvsim notebooks</h1><ul>${items.join("")}</ul><p><a href="api/index.html">API reference</a> (generated from the docstrings by <code>npm run docs</code>)</p></body></html>\n`);
+  ' "$SITE_OUT"
 
   log "checking executed notebooks ..."
   check_files=()

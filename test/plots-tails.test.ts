@@ -62,6 +62,8 @@ test("small multiples: one panel per facet value, shared axes, one colour and le
   assert.notEqual(kvm[0].line.color, f.data.find((d) => d.name === "xen")!.line.color);
   // The y domain of the second row lies below the first.
   assert.ok(f.layout.yaxis3.domain[1] < f.layout.yaxis.domain[0]);
+  const long = "A".repeat(50) + " " + "B".repeat(50);
+  assert.equal(histCdfFigure(t, { bin: "latency_us", count: "count", facet: "pair", title: long }).layout.title.text, "A".repeat(50) + "<br>" + "B".repeat(50), "long panel-figure titles wrap");
   const plain = lineFigure(t, { x: "latency_us", y: "count", groupBy: "hv", title: "no facet" });
   assert.equal(plain.layout.annotations, undefined);
 });

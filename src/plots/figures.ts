@@ -276,6 +276,15 @@ function faceted(t: aq.ColumnTable, opts: BaseFigureOptions & FacetOptions, fn: 
   delete layout.yaxis;
   layout.height = opts.height ?? Math.max(360, 110 + 290 * rows);
   layout.margin = { l: 70, r: 30, t: 80, b: 60 };
+  // Plotly does not wrap titles: break a long one at the last space before 90 characters.
+  const title = String(first.title?.text ?? opts.title);
+  if (title.length > 90 && !title.includes("<br>")) {
+    const cut = title.lastIndexOf(" ", 90);
+    if (cut > 0) {
+      layout.title = { ...first.title, text: `${title.slice(0, cut)}<br>${title.slice(cut + 1)}` };
+      layout.margin.t = 100;
+    }
+  }
   const colorOf = new Map<string, string>();
   const seen = new Set<string>();
   const data: PlotlyObject[] = [];

@@ -92,9 +92,11 @@ test("notebooks/*.ipynb execute cleanly (HVSIM_QUICK=1) into build/test-notebook
   const { code, output } = await runNotebooks([], { HVSIM_QUICK: "1", HVSIM_NOTEBOOK_OUT: TEST_OUT });
   assert.equal(code, 0, `scripts/run-notebooks.sh exited with ${code}; last output:\n${tail(output)}`);
   assert.deepEqual(snapshot(SITE), before, "a quick (test) run must not write into the published build/site");
-  const pages = readdirSync(join(TEST_OUT, "site")).filter((f) => f.endsWith(".html"));
+  const pages = readdirSync(join(TEST_OUT, "site")).filter((f) => f.endsWith(".html") && f !== "index.html");
   const notebooks = readdirSync(join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb"));
-  assert.equal(pages.length, notebooks.length, `one page per notebook in ${TEST_OUT}/site`);
+  assert.deepEqual(pages.sort(), notebooks.map((f) => f.replace(/\.ipynb$/, ".html")).sort(), `one page per notebook in ${TEST_OUT}/site`);
+  const index = readFileSync(join(TEST_OUT, "site", "index.html"), "utf8");
+  for (const p of pages) assert.ok(index.includes(`href="${p}"`), `index.html links ${p}`);
   for (const asset of ["plotly.min.js", "hvsim-lab.css"]) assert.ok(existsSync(join(TEST_OUT, "site", asset)), `shared ${asset}`);
   for (const p of pages) {
     const html = readFileSync(join(TEST_OUT, "site", p), "utf8");

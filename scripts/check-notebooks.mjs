@@ -5,7 +5,10 @@
 //     these in a *later* cell when a timer or an un-awaited promise throws after its cell ended);
 //   - a cell whose value printed as a rejected promise (`Promise { <rejected> ... }` on stdout:
 //     a forgotten `await`; tslab neither fails the cell nor reports an unhandled rejection);
-//   - `error` outputs (output_type "error", i.e. an execute reply with status "error");
+//   - `error` outputs (written by nbconvert/execute.py for the failing cell: the error's name,
+//     message and short stack are printed here);
+//   - code cells that were not run because an earlier cell failed;
+//   - figures with no data (no traces, or no trace with any point);
 //   - notebooks that cannot be parsed.
 // Other stderr output is reported as a warning only.
 //
@@ -18,6 +21,23 @@ import { readFileSync } from "node:fs";
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 const FATAL_STDERR = /UncaughtException|UnhandledPromiseRejection/;
 const REJECTED_PROMISE = /Promise \{\s*<rejected>/;
+const NOT_RUN = /^not run: execution stopped at the error in cell/;
+
+/** Number of data points of a Plotly trace (x, y, values, z or lat, whichever it has). */
+function tracePoints(trace) {
+  for (const k of ["x", "y", "values", "z", "lat", "r"]) {
+    const v = trace?.[k];
+    if (Array.isArray(v)) return v.length;
+    if (v && typeof v === "object" && typeof v.bdata === "string") return v.bdata.length > 0 ? 1 : 0;
+  }
+  return 0;
+}
+
+/** True when a Plotly figure would draw nothing: no traces, or no trace with a point. */
+export function isEmptyFigure(fig) {
+  const data = Array.isArray(fig?.data) ? fig.data : [];
+  return data.length === 0 || data.every((t) => tracePoints(t) === 0);
+}
 
 function text(x) {
   return Array.isArray(x) ? x.join("") : typeof x === "string" ? x : "";
@@ -67,15 +87,29 @@ for (const file of args) {
   let codeCells = 0;
   let outputs = 0;
   let figures = 0;
+  let notRun = 0;
   nb.cells.forEach((cell, i) => {
     if (cell.cell_type !== "code") return;
     codeCells++;
     const where = `cell ${i + 1}${cell.id ? ` (id ${cell.id})` : ""}`;
     for (const out of cell.outputs ?? []) {
       outputs++;
-      if (out.data && PLOTLY_MIME in out.data) figures++;
+      if (out.data && PLOTLY_MIME in out.data) {
+        figures++;
+        const fig = out.data[PLOTLY_MIME];
+        if (isEmptyFigure(fig)) {
+          const t = fig?.layout?.title;
+          problems.push(`${where}: empty figure "${typeof t === "string" ? t : t?.text ?? "untitled"}" (no trace has any data point)`);
+        }
+      }
       if (out.output_type === "error") {
-        problems.push(`${where}: error output ${out.ename ?? ""}: ${excerpt(String(out.evalue ?? ""))}`);
+        const tb = Array.isArray(out.traceback) && out.traceback.length > 0
+          ? out.traceback.join("\n")
+          : `${out.ename ?? "Error"}: ${out.evalue ?? ""}`;
+        // Strip ANSI colour codes (IPython-style tracebacks) so the log stays readable.
+        problems.push(`${where}, In [${cell.execution_count ?? " "}]: ${excerpt(tb.replace(/\x1b\[[0-9;]*m/g, ""), 1500)}`);
+      } else if (out.output_type === "stream" && out.name === "stderr" && NOT_RUN.test(text(out.text))) {
+        notRun++;
       } else if (out.output_type === "stream" && out.name === "stdout" && REJECTED_PROMISE.test(text(out.text))) {
         problems.push(`${where}: the cell's value is a rejected promise (missing await?):\n${excerpt(text(out.text))}`);
       } else if (out.output_type === "stream" && out.name === "stderr") {
@@ -89,6 +123,7 @@ for (const file of args) {
       }
     }
   });
+  if (notRun > 0) problems.push(`${notRun} later code cell(s) not run because of the error above`);
   if (problems.length > 0) {
     failures++;
     console.error(`[check] FAIL ${file}: ${problems.length} problem(s)`);

@@ -5,6 +5,7 @@
  *   hvsim list                                   experiments and board presets
  *   hvsim reproduce <experiment> [--json] [--quick]
  *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json | --histogram]
+ *   hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]
  *   hvsim sweep FILE --grid PATH=V1,V2 ... [--seeds N] [--metrics M,...] [--workers K]
  *               [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
  *   hvsim merge DIR [--json]
@@ -33,6 +34,7 @@ import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
 import { formatValue, SpecError } from "./spec/validate.js";
 import { cyclictestHistogramText } from "./workloads/cyclictest.js";
+import { HistogramFormatError, histogramSummary, parseCyclictestHistogram } from "./results/histogram-in.js";
 import { isRtApp, parseRtAppText, rtApp, RtAppError } from "./workloads/rtapp.js";
 import { mergeParts, sweep, writePart, type SweepResult } from "./sweep/sweep.js";
 import { parseGridArg, splitTopLevel, type GridAxis } from "./sweep/grid.js";
@@ -51,6 +53,8 @@ const USAGE = `usage:
              AGG: sum, mean, min, max, count, first; filters: TABLE[COL=VALUE].COLUMN:AGG; NAME=... names a metric
   hvsim merge DIR [--json]
              combines the part-I-of-N.json files that sweep --shard I/N --out DIR wrote
+  hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon SECONDS] [--json]
+             a real machine's cyclictest -q -h N output against a simulation of SPEC
   hvsim --help | --version
 
 examples:
@@ -61,6 +65,7 @@ examples:
   hvsim run taskset.json --board i7-6700 --cpus 2 --rt-runtime off
   hvsim run cyclic.json --histogram               compare with cyclictest -q -h 1000
   hvsim sweep spec.json --grid horizon_s=0.5,1 --seeds 3 --workers 2
+  hvsim compare-histogram real.txt cyclic.json    a real histogram beside a simulated one
 
 A spec file can be checked in an editor against data/spec.schema.json
 (add "$schema": "<path to hvsim>/data/spec.schema.json" to it).`;
@@ -105,6 +110,7 @@ const VERBS: Record<string, { args: string[]; bool: string[]; value: string[] }>
   list: { args: [], bool: ["--json"], value: [] },
   reproduce: { args: ["<experiment>"], bool: ["--json", "--quick"], value: [] },
   run: { args: ["FILE"], bool: ["--json", "--histogram"], value: ["--board", "--horizon", "--seed", "--cpus", "--rt-runtime"] },
+  "compare-histogram": { args: ["REAL.txt", "SPEC.json"], bool: ["--json"], value: ["--seed", "--horizon"] },
 };
 /** The flags of the verbs that parse their own arguments (sweep, merge). */
 const SWEEP_FLAGS = ["--grid", "--seeds", "--metrics", "--workers", "--shard", "--out", "--cache", "--no-cache", "--json"];
@@ -281,6 +287,38 @@ function main(argv: string[]): void {
         }
         printTables(tables);
       }
+      return;
+    }
+    case "compare-histogram": {
+      // hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]: a real
+      // machine's `cyclictest -q -h N` output against a simulation of SPEC, as two summaries in
+      // one table shape (histogramSummary); --json prints {real, simulated, warnings}.
+      const [realFile, specFile] = positional;
+      if (!realFile || !specFile) fail("usage: hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]");
+      let realText = "";
+      try { realText = readFileSync(realFile, "utf8"); } catch (err) { fail(`cannot read ${realFile}: ${(err as Error).message}`); }
+      let real: ReturnType<typeof parseCyclictestHistogram>;
+      try { real = parseCyclictestHistogram(realText, { domain: "real" }); } catch (err) {
+        if (err instanceof HistogramFormatError) fail(`${realFile}: ${err.message}`);
+        throw err;
+      }
+      let spec: any;
+      try { spec = JSON.parse(readFileSync(specFile, "utf8")); } catch (err) { fail(`cannot read ${specFile} as a JSON spec: ${(err as Error).message}`); }
+      const h = opt("--horizon");
+      if (h !== undefined) { if (!(Number(h) > 0)) fail(`--horizon must be a positive number of seconds; got ${h}`); spec.horizon_s = Number(h); }
+      const seed = Number(opt("--seed") ?? 1);
+      if (!Number.isInteger(seed)) fail(`--seed must be an integer; got ${opt("--seed")}`);
+      const r = simulate(spec, { seed });
+      if (!r.tableNames.includes("cyclictest")) fail(`${specFile} has no cyclictest workload to compare with`);
+      const realSum = histogramSummary(real, "real");
+      const simSum = histogramSummary({ cyclictest: r.table("cyclictest"), latency_hist: r.table("latency_hist") }, "simulated");
+      if (json) {
+        process.stdout.write(JSON.stringify({ real: { file: realFile, summary: realSum.objects() }, simulated: { spec: specFile, seed, summary: simSum.objects() }, warnings: real.warnings }) + "\n");
+        return;
+      }
+      for (const w of real.warnings) process.stderr.write(`hvsim: note: ${realFile}: ${w}\n`);
+      process.stdout.write(`# cyclictest histogram: ${realFile} (real) against ${specFile} (simulated, seed ${seed}, ${r.spec.horizon_s} s)\n`);
+      printTables({ real: realSum, simulated: simSum });
       return;
     }
     default:

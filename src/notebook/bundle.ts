@@ -26,6 +26,13 @@ export interface ShowOptions {
   limit?: number;
   /** Title: a heading above tables/Markdown; replaces a figure's `layout.title`. */
   title?: string;
+  /**
+   * Format table cells for reading (default true): missing values as "–", numbers rounded to
+   * 4 significant digits (integers as they are, ≥ 1000 to integers), and a time column whose shown values
+   * reach 100,000 in its unit re-scaled to the next unit, with the column renamed to match
+   * (`max_latency_us` 250000 → `max_latency_ms` 250). `false` shows the raw values.
+   */
+  format?: boolean;
 }
 
 /** Options of {@link bundleFor}: {@link ShowOptions} plus rendering details chosen by `show()`. */
@@ -43,6 +50,12 @@ export interface TableLike {
   slice(start?: number, end?: number): TableLike;
   toHTML(options?: object): string;
   toMarkdown(options?: object): string;
+  /** Arquero: the column names (used for cell formatting when present). */
+  columnNames?(): string[];
+  /** Arquero: one column's values (used for cell formatting when present). */
+  array?(name: string): ArrayLike<unknown>;
+  /** Arquero: a copy with columns renamed (used for unit re-scaling when present). */
+  rename?(names: { [from: string]: string }): TableLike;
 }
 
 /** A Plotly figure as plain data. */
@@ -93,6 +106,56 @@ export function tableFooter(rows: number, cols: number, shown: number): string {
   return shown < rows ? `${base} (showing first ${formatCount(shown)})` : base;
 }
 
+/** Shown for a missing value (null, undefined, NaN) in a formatted table. */
+export const MISSING = "–";
+
+/** Time-unit suffixes and the next larger unit, for re-scaling large values. */
+const NEXT_UNIT: { [suffix: string]: string } = { _ns: "_us", _us: "_ms", _ms: "_s" };
+
+/**
+ * Format one table cell: missing values (null, undefined, NaN) as "–"; integers as they are;
+ * other numbers of magnitude ≥ 1000 rounded to integers, smaller ones to 4 significant digits.
+ */
+export function formatCell(v: unknown): string {
+  if (v === null || v === undefined) return MISSING;
+  if (typeof v !== "number") return typeof v === "object" ? JSON.stringify(v) : String(v);
+  if (Number.isNaN(v)) return MISSING;
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
+  if (Number.isInteger(v)) return String(v);
+  if (Math.abs(v) >= 1000) return String(Math.round(v));
+  return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * Per-column display plan for the rows shown: the formatter, and a new column name when a time
+ * column is re-scaled to the next unit (values ≥ 100,000 in the old unit).
+ */
+export function tableFormats(t: TableLike): { format: { [col: string]: (v: unknown) => string }; rename: { [from: string]: string } } {
+  const format: { [col: string]: (v: unknown) => string } = {};
+  const rename: { [from: string]: string } = {};
+  if (typeof t.columnNames !== "function" || typeof t.array !== "function") return { format, rename };
+  for (const name of t.columnNames()) {
+    const values = Array.from(t.array(name) as ArrayLike<unknown>);
+    const present = values.filter((v) => v !== null && v !== undefined && !(typeof v === "number" && Number.isNaN(v)));
+    const numeric = present.length > 0 && present.every((v) => typeof v === "number");
+    if (!numeric) {
+      if (present.length < values.length) format[name] = (v) => formatCell(v);
+      continue;
+    }
+    let scale = 1;
+    let shown = name;
+    const suffix = Object.keys(NEXT_UNIT).find((u) => name.endsWith(u));
+    const maxAbs = Math.max(...present.map((v) => Math.abs(v as number)).filter(Number.isFinite), 0);
+    if (suffix !== undefined && maxAbs >= 100_000) {
+      scale = 1000;
+      shown = name.slice(0, -suffix.length) + NEXT_UNIT[suffix];
+      rename[name] = shown;
+    }
+    format[shown] = scale === 1 ? (v) => formatCell(v) : (v) => formatCell(typeof v === "number" ? v / scale : v);
+  }
+  return { format, rename };
+}
+
 function tableBundle(t: TableLike, opts: ShowOptions): MimeBundle {
   const limit = Math.max(0, Math.floor(opts.limit ?? 20));
   const rows = t.numRows();
@@ -100,13 +163,23 @@ function tableBundle(t: TableLike, opts: ShowOptions): MimeBundle {
   const htmlRows = Math.min(rows, limit);
   const plainRows = Math.min(rows, 10, limit);
   // Slice first: toHTML({limit}) would still scan every row for format inference.
+  const render = (n: number, how: "toHTML" | "toMarkdown"): string => {
+    let part = t.slice(0, n);
+    if (opts.format === false) return part[how]();
+    const { format, rename } = tableFormats(part);
+    if (Object.keys(rename).length > 0 && typeof part.rename === "function") part = part.rename(rename);
+    else for (const [from, to] of Object.entries(rename)) { format[from] = format[to]; delete format[to]; }
+    return part[how]({ format });
+  };
+  const renamed = opts.format === false ? [] : Object.entries(tableFormats(t.slice(0, htmlRows)).rename);
+  const note = renamed.length > 0 ? `; ${renamed.map(([a, b]) => `${b} = ${a} / 1000`).join(", ")}` : "";
   const html =
     (opts.title !== undefined ? `<h4>${escapeHtml(opts.title)}</h4>\n` : "") +
-    t.slice(0, htmlRows).toHTML() +
-    `\n<div style="font-size:85%;color:#666;margin-top:0.3em">${tableFooter(rows, cols, htmlRows)}</div>`;
+    render(htmlRows, "toHTML") +
+    `\n<div style="font-size:85%;color:#666;margin-top:0.3em">${tableFooter(rows, cols, htmlRows)}${escapeHtml(note)}</div>`;
   const plain =
     (opts.title !== undefined ? `${opts.title}\n\n` : "") +
-    t.slice(0, plainRows).toMarkdown() +
+    render(plainRows, "toMarkdown") +
     `\n${tableFooter(rows, cols, plainRows)}`;
   return { "text/html": html, "text/plain": plain };
 }

@@ -42,8 +42,19 @@ export interface BaseFigureOptions {
   width?: number;
 }
 
+/**
+ * Small multiples: one panel per value of a column, panels sharing their axes, the same colour
+ * for the same curve name in every panel and one legend entry per name.
+ */
+export interface FacetOptions {
+  /** Column whose values split rows into one panel each (panels in order of first appearance). */
+  facet?: string;
+  /** Panels per row (default 2, or 1 for a single panel). */
+  facetCols?: number;
+}
+
 /** Options of {@link lineFigure}. */
-export interface LineFigureOptions extends BaseFigureOptions {
+export interface LineFigureOptions extends BaseFigureOptions, FacetOptions {
   /** Column for the x axis. */
   x: string;
   /** Column for the y axis. */
@@ -67,7 +78,7 @@ export interface LineFigureOptions extends BaseFigureOptions {
 }
 
 /** Options of {@link cdfFigure}. */
-export interface CdfFigureOptions extends BaseFigureOptions {
+export interface CdfFigureOptions extends BaseFigureOptions, FacetOptions {
   /** Numeric column whose empirical distribution is plotted. */
   value: string;
   /** Column whose values split rows into one curve each. */
@@ -88,7 +99,7 @@ export interface CdfFigureOptions extends BaseFigureOptions {
 }
 
 /** Options of {@link histLogFigure}. */
-export interface HistLogFigureOptions extends BaseFigureOptions {
+export interface HistLogFigureOptions extends BaseFigureOptions, FacetOptions {
   /** Column with the bin value (e.g. latency bucket `latency_us`, as in `cyclictest -h`). */
   bin: string;
   /** Column with the number of samples in the bin; zero counts are dropped (log axis). */
@@ -101,6 +112,51 @@ export interface HistLogFigureOptions extends BaseFigureOptions {
   yTitle?: string;
   /** "bar" (default for one group) or "step" outlines (default for several groups). */
   style?: "bar" | "step";
+  /**
+   * Logarithmic x axis too (a log-log histogram, as latency people read `cyclictest -h`
+   * output). A log axis cannot draw bins ≤ 0: see `binOffset`.
+   */
+  logX?: boolean;
+  /**
+   * Added to every bin value before drawing, e.g. 0.5 to draw the 1 µs bucket b (latencies in
+   * [b, b+1) µs) at its centre, which keeps bucket 0 visible on a log x axis. Default 0.
+   */
+  binOffset?: number;
+  /** Divide each group's counts by the group's total: fractions of samples, for comparing runs of different lengths. */
+  normalize?: boolean;
+}
+
+/** Options of {@link histCdfFigure}. */
+export interface HistCdfFigureOptions extends BaseFigureOptions, FacetOptions {
+  /** Column with the bin value (e.g. the 1 µs bucket `latency_us`). */
+  bin: string;
+  /** Column with the number (or weight) of samples in the bin. */
+  count: string;
+  /** Column whose values split rows into one curve each. */
+  groupBy?: string;
+  /**
+   * Plot the complementary CDF P(X ≥ x) on a log y axis (with `logX`, a log-log CCDF): the
+   * tail (p99.9, p99.99, the worst case) gets as much room as the body.
+   */
+  ccdf?: boolean;
+  /** Logarithmic x axis (bins ≤ 0 cannot be drawn on it). */
+  logX?: boolean;
+  /** x-axis title; default derived from the bin column. */
+  xTitle?: string;
+  /** y-axis title; default "fraction of samples ≤ x" (CDF) or "fraction of samples ≥ x (log scale)" (CCDF). */
+  yTitle?: string;
+}
+
+/** Options of {@link histogramOverlayFigure}. */
+export interface HistogramOverlayOptions extends BaseFigureOptions, FacetOptions {
+  /** Column naming each histogram (default "series", as written by `overlayHistograms`). */
+  groupBy?: string;
+  /** Bin column (default "latency_us"). */
+  bin?: string;
+  /** Count column (default "count"). */
+  count?: string;
+  /** Divide counts by each histogram's total (default true: runs of different lengths compare). */
+  normalize?: boolean;
 }
 
 /** Options of {@link barFigure}. */
@@ -182,6 +238,92 @@ function figure(data: PlotlyObject[], layout: PlotlyObject): Figure {
   return { data, layout, config: { ...CONFIG } };
 }
 
+/** Plotly's default colour sequence (plotly.js `colorway`). */
+const COLORWAY = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+/** The rows of `t` whose `column` value has display key `key`, as a new table. */
+function subTable(t: aq.ColumnTable, column: string, key: string): aq.ColumnTable {
+  const values = t.array(column) as ArrayLike<unknown>;
+  const keep: number[] = [];
+  for (let i = 0; i < values.length; i++) if (groupKey(values[i]) === key) keep.push(i);
+  const cols: { [name: string]: unknown[] } = {};
+  for (const name of t.columnNames()) {
+    const arr = t.array(name) as ArrayLike<unknown>;
+    cols[name] = keep.map((i) => arr[i]);
+  }
+  return aq.table(cols);
+}
+
+/**
+ * Build one figure per value of `opts.facet` with `build` and lay them out as small multiples:
+ * a grid of panels with shared (matching) axes, a title above each panel, axis titles on the
+ * outer panels only, one colour per trace name across panels and one legend entry per name.
+ * Without `facet`, just `build(t)`.
+ */
+function faceted(t: aq.ColumnTable, opts: BaseFigureOptions & FacetOptions, fn: string, build: (sub: aq.ColumnTable) => Figure): Figure {
+  if (opts.facet === undefined) return build(t);
+  requireColumn(t, opts.facet, fn, "facet");
+  const panels = groupRows(t, opts.facet).map((g) => ({ key: g.key, fig: build(subTable(t, opts.facet!, g.key)) }));
+  const n = panels.length;
+  const cols = Math.max(1, Math.min(n, Math.floor(opts.facetCols ?? 2)));
+  const rows = Math.ceil(n / cols);
+  const gapX = 0.06, gapY = rows > 1 ? 0.3 / rows : 0;
+  const w = (1 - (cols - 1) * gapX) / cols;
+  const h = (1 - (rows - 1) * gapY) / rows;
+  const first = panels[0]?.fig.layout ?? baseLayout(opts, "", "", {});
+  const layout: PlotlyObject = { ...first, annotations: [] as PlotlyObject[] };
+  delete layout.xaxis;
+  delete layout.yaxis;
+  layout.height = opts.height ?? Math.max(360, 110 + 290 * rows);
+  layout.margin = { l: 70, r: 30, t: 80, b: 60 };
+  // Plotly does not wrap titles: break a long one at the last space before 90 characters.
+  const title = String(first.title?.text ?? opts.title);
+  if (title.length > 90 && !title.includes("<br>")) {
+    const cut = title.lastIndexOf(" ", 90);
+    if (cut > 0) {
+      layout.title = { ...first.title, text: `${title.slice(0, cut)}<br>${title.slice(cut + 1)}` };
+      layout.margin.t = 100;
+    }
+  }
+  const colorOf = new Map<string, string>();
+  const seen = new Set<string>();
+  const data: PlotlyObject[] = [];
+  panels.forEach((p, i) => {
+    const col = i % cols;
+    const row = Math.floor(i / cols);
+    const suffix = i === 0 ? "" : String(i + 1);
+    const x0 = col * (w + gapX);
+    const y1 = 1 - row * (h + gapY);
+    const xa: PlotlyObject = { ...p.fig.layout.xaxis, domain: [x0, x0 + w], anchor: `y${suffix}` };
+    const ya: PlotlyObject = { ...p.fig.layout.yaxis, domain: [y1 - h, y1], anchor: `x${suffix}` };
+    if (i > 0) {
+      xa.matches = "x";
+      ya.matches = "y";
+    }
+    // Axis titles on the bottom row and the left column only.
+    if (row !== rows - 1 && i + cols < n) xa.title = { text: "" };
+    if (col !== 0) ya.title = { text: "" };
+    layout[`xaxis${suffix}`] = xa;
+    layout[`yaxis${suffix}`] = ya;
+    layout.annotations.push({
+      text: `<b>${p.key}</b>`, showarrow: false, xref: "paper", yref: "paper",
+      x: x0 + w / 2, y: y1, xanchor: "center", yanchor: "bottom", font: { size: 13 },
+    });
+    for (const tr of p.fig.data) {
+      const name = String(tr.name ?? "");
+      if (!colorOf.has(name)) colorOf.set(name, COLORWAY[colorOf.size % COLORWAY.length]);
+      const color = colorOf.get(name)!;
+      const out: PlotlyObject = { ...tr, xaxis: `x${suffix}`, yaxis: `y${suffix}`, legendgroup: name, showlegend: !seen.has(name) };
+      if (tr.type === "bar") out.marker = { ...(tr.marker ?? {}), color: tr.marker?.color ?? color };
+      else out.line = { ...(tr.line ?? {}), color: tr.line?.color ?? color };
+      seen.add(name);
+      data.push(out);
+    }
+  });
+  layout.showlegend = true;
+  return figure(data, layout);
+}
+
 /**
  * Line chart for sweep curves (y vs. a swept parameter) and time series: one trace per value of
  * `groupBy`, optional ± error bars from `errorY`, optional log axes.
@@ -191,6 +333,10 @@ function figure(data: PlotlyObject[], layout: PlotlyObject): Figure {
  *                 errorY: "p99_ci_us", title: "p99 wake-up latency vs. load" })
  */
 export function lineFigure(t: aq.ColumnTable, opts: LineFigureOptions): Figure {
+  return faceted(t, opts, "lineFigure", (sub) => lineFigure1(sub, opts));
+}
+
+function lineFigure1(t: aq.ColumnTable, opts: LineFigureOptions): Figure {
   const fn = "lineFigure";
   requireColumn(t, opts.x, fn, "x");
   requireColumn(t, opts.y, fn, "y");
@@ -262,6 +408,10 @@ export function cdfSampleIndices(n: number, maxPoints: number): number[] {
  *                      title: "Wake-up latency distribution" })
  */
 export function cdfFigure(t: aq.ColumnTable, opts: CdfFigureOptions): Figure {
+  return faceted(t, opts, "cdfFigure", (sub) => cdfFigure1(sub, opts));
+}
+
+function cdfFigure1(t: aq.ColumnTable, opts: CdfFigureOptions): Figure {
   const fn = "cdfFigure";
   requireColumn(t, opts.value, fn, "value");
   if (opts.groupBy !== undefined) requireColumn(t, opts.groupBy, fn, "groupBy");
@@ -305,6 +455,10 @@ export function cdfFigure(t: aq.ColumnTable, opts: CdfFigureOptions): Figure {
  *                       title: "cyclictest latency histogram" })
  */
 export function histLogFigure(t: aq.ColumnTable, opts: HistLogFigureOptions): Figure {
+  return faceted(t, opts, "histLogFigure", (sub) => histLogFigure1(sub, opts));
+}
+
+function histLogFigure1(t: aq.ColumnTable, opts: HistLogFigureOptions): Figure {
   const fn = "histLogFigure";
   requireColumn(t, opts.bin, fn, "bin");
   requireColumn(t, opts.count, fn, "count");
@@ -314,11 +468,17 @@ export function histLogFigure(t: aq.ColumnTable, opts: HistLogFigureOptions): Fi
   const groups = groupRows(t, opts.groupBy);
   const style = opts.style ?? (groups.length > 1 ? "step" : "bar");
 
+  const offset = opts.binOffset ?? 0;
   const data = groups.map((g) => {
-    const rows = g.rows.filter((r) => counts[r] > 0);
+    let rows = g.rows.filter((r) => counts[r] > 0);
+    if (opts.logX) rows = rows.filter((r) => typeof bins[r] === "number" && (bins[r] as number) + offset > 0);
     const name = opts.groupBy === undefined ? labelFor(opts.count) : g.key;
-    const x = pick(bins, rows);
-    const y = pick(counts, rows);
+    const x = offset === 0 ? pick(bins, rows) : rows.map((r) => (bins[r] as number) + offset);
+    let y = pick(counts, rows);
+    if (opts.normalize) {
+      const total = g.rows.reduce((a, r) => a + (counts[r] > 0 ? counts[r] : 0), 0);
+      y = y.map((c) => c / total);
+    }
     if (style === "bar") {
       const trace: PlotlyObject = { type: "bar", name, x, y };
       if (groups.length > 1) trace.opacity = 0.6;
@@ -332,10 +492,98 @@ export function histLogFigure(t: aq.ColumnTable, opts: HistLogFigureOptions): Fi
     extra.barmode = "overlay";
     extra.bargap = 0;
   }
-  const yTitle = opts.yTitle ?? `${labelFor(opts.count)} (log scale)`;
-  const layout = baseLayout(opts, opts.xTitle ?? labelFor(opts.bin), yTitle, extra);
+  const yTitle = opts.yTitle ?? (opts.normalize ? "fraction of samples (log scale)" : `${labelFor(opts.count)} (log scale)`);
+  const xTitle = opts.xTitle ?? (opts.logX ? `${labelFor(opts.bin)}, log scale` : labelFor(opts.bin));
+  const layout = baseLayout(opts, xTitle, yTitle, extra);
   layout.yaxis.type = "log";
+  if (opts.logX) layout.xaxis.type = "log";
   return figure(data, layout);
+}
+
+/**
+ * CDF, or with `ccdf: true` the complementary CDF on a log y axis, of pre-binned counts (e.g.
+ * a `latency_hist` table, or a CDF table turned back into per-bin fractions). One step curve
+ * per group; only bins with a positive count become points, so a 10,000-bucket histogram with
+ * a few hundred occupied buckets stays small. With `logX` the x axis is logarithmic, which
+ * shows µs bodies and ms tails in one figure.
+ *
+ * @example
+ * histCdfFigure(r.table("latency_hist"), { bin: "latency_us", count: "count", groupBy: "domain",
+ *                                           ccdf: true, logX: true, title: "Latency CCDF" })
+ */
+export function histCdfFigure(t: aq.ColumnTable, opts: HistCdfFigureOptions): Figure {
+  return faceted(t, opts, "histCdfFigure", (sub) => histCdfFigure1(sub, opts));
+}
+
+function histCdfFigure1(t: aq.ColumnTable, opts: HistCdfFigureOptions): Figure {
+  const fn = "histCdfFigure";
+  requireColumn(t, opts.bin, fn, "bin");
+  requireColumn(t, opts.count, fn, "count");
+  if (opts.groupBy !== undefined) requireColumn(t, opts.groupBy, fn, "groupBy");
+  const bins = numericValues(t, opts.bin);
+  const counts = numericValues(t, opts.count);
+  const ccdf = opts.ccdf === true;
+  const data = groupRows(t, opts.groupBy).map((g) => {
+    const rows = g.rows.filter((r) => Number.isFinite(bins[r]) && counts[r] > 0).sort((a, b) => bins[a] - bins[b]);
+    const total = rows.reduce((a, r) => a + counts[r], 0);
+    const x: number[] = [];
+    const y: number[] = [];
+    let acc = 0;
+    for (const r of rows) {
+      // CDF: P(X ≤ bin) after adding the bin; CCDF: P(X ≥ bin) before adding it.
+      if (ccdf) y.push((total - acc) / total);
+      acc += counts[r];
+      if (!ccdf) y.push(acc / total);
+      x.push(bins[r]);
+    }
+    return {
+      type: "scatter",
+      mode: "lines",
+      line: { shape: ccdf ? "vh" : "hv" },
+      name: opts.groupBy === undefined ? labelFor(opts.count) : g.key,
+      x,
+      y,
+      hovertemplate: `%{x}<br>${ccdf ? "P(X ≥ x)" : "P(X ≤ x)"} = %{y:.6g}<extra>%{fullData.name}</extra>`,
+    } as PlotlyObject;
+  });
+  const yTitle = opts.yTitle ?? (ccdf ? "fraction of samples ≥ x (log scale)" : "fraction of samples ≤ x");
+  const xTitle = opts.xTitle ?? (opts.logX ? `${labelFor(opts.bin)}, log scale` : labelFor(opts.bin));
+  const layout = baseLayout(opts, xTitle, yTitle, legendFor(opts.groupBy));
+  if (opts.logX) layout.xaxis.type = "log";
+  if (ccdf) {
+    layout.yaxis.type = "log";
+    layout.yaxis.exponentformat = "power";
+  } else layout.yaxis.range = [0, 1.02];
+  return figure(data, layout);
+}
+
+/**
+ * Overlay of latency histograms from different sources, e.g. a real machine's
+ * `cyclictest -h` output and a simulation (the table of `overlayHistograms`): log-log step
+ * outlines, each normalised to fractions of its samples by default, 1 µs buckets drawn at
+ * their centres (b + 0.5) so bucket 0 shows on the log axis.
+ *
+ * @example
+ * const t = overlayHistograms([{ source: "real", latency_hist: real.latency_hist },
+ *                              { source: "simulated", latency_hist: sim.table("latency_hist") }]);
+ * histogramOverlayFigure(t, { title: "cyclictest: real machine against the simulation" })
+ */
+export function histogramOverlayFigure(t: aq.ColumnTable, opts: HistogramOverlayOptions): Figure {
+  return histLogFigure(t, {
+    title: opts.title,
+    height: opts.height,
+    width: opts.width,
+    facet: opts.facet,
+    facetCols: opts.facetCols,
+    bin: opts.bin ?? "latency_us",
+    count: opts.count ?? "count",
+    groupBy: opts.groupBy ?? "series",
+    style: "step",
+    logX: true,
+    binOffset: 0.5,
+    normalize: opts.normalize ?? true,
+    xTitle: "latency (µs, 1 µs buckets at their centres, log scale)",
+  });
 }
 
 /**

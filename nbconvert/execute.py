@@ -42,6 +42,19 @@ def text_of(x):
     return "".join(x) if isinstance(x, list) else (x or "")
 
 
+# The repository root: frames in its files are shown relative to it, so that a published page
+# carries no absolute file:// path of the machine that built it.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FILE_URL = re.compile(r"file://(/[^\s:()]+)")
+
+
+def relative_frame(line):
+    def rel(m):
+        path = m.group(1)
+        return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else os.path.basename(path)
+    return FILE_URL.sub(rel, line)
+
+
 def parse_error(stderr):
     """(ename, evalue, stack lines) from tslab's stderr text for a failing cell."""
     lines = stderr.rstrip("\n").split("\n")
@@ -55,7 +68,7 @@ def parse_error(stderr):
         while j < len(lines) and not lines[j].startswith("    at "):
             msg.append(lines[j])
             j += 1
-        stack = [l for l in lines[j:] if l.startswith("    at ") and not NOISE_FRAME.search(l)]
+        stack = [relative_frame(l) for l in lines[j:] if l.startswith("    at ") and not NOISE_FRAME.search(l)]
         return ename, "\n".join(msg).strip(), stack[:MAX_STACK]
     # No "Name: message" line: a type error from tslab's compiler ("2:7 - Cannot find name 'x'."),
     # a thrown non-Error, or a timeout. The whole text is the message.

@@ -115,18 +115,18 @@ test("a failing cell: its message in the run log, the page and the check; later 
   // The SpecError's own message reaches the log (nbconvert alone printed an empty "<Error>:").
   assert.match(output, /FAILED failing\.ipynb cell 3 \(id f2\), In \[2\]/);
   assert.match(output, /SpecError: invalid hvsim spec:/);
-  assert.match(output, /horizon_s: must be in 0\.000001\.\.1000000/);
+  assert.match(output, /horizon_s: must be a number in 0\.000001\.\.1000000/);
   assert.match(output, /1 later code cell\(s\) not run/);
   const nb = JSON.parse(readFileSync(join(out, "notebooks", "failing.ipynb"), "utf8"));
   const cells = nb.cells.filter((c: any) => c.cell_type === "code");
   assert.deepEqual(cells.map((c: any) => c.execution_count), [1, 2, null]);
   const err = cells[1].outputs.find((o: any) => o.output_type === "error");
   assert.equal(err.ename, "SpecError");
-  assert.match(err.evalue, /horizon_s: must be in/);
+  assert.match(err.evalue, /horizon_s: must be a number in/);
   assert.ok(!cells[2].outputs.some((o: any) => /third cell ran/.test(JSON.stringify(o))), "the cell after the error must not run");
   assert.match(JSON.stringify(cells[2].outputs), /not run: execution stopped at the error in cell 3/);
   const html = readFileSync(join(out, "site", "failing.html"), "utf8");
-  assert.match(html, /horizon_s: must be in 0\.000001\.\.1000000/, "the page shows the message");
+  assert.match(html, /horizon_s: must be a number in 0\.000001\.\.1000000/, "the page shows the message");
 });
 
 test("check-html: fails on a file:// reference, a missing asset and a page over 1 MB with shared plotly.js", () => {

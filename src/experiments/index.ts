@@ -72,3 +72,4 @@ export const experiments: Experiment[] = [
 
 export { takakura, creditLab, fiveSchedulers, abeniFaggioli };
 export { type Finding, FINDING_COLUMNS, findingsTable, findingsFromTable, unexpectedFindings } from "./findings.js";
+export { readLedger, type Ledger, type LedgerClaim } from "./ledger.js";

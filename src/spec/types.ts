@@ -42,6 +42,8 @@ export type NativeSpec = z.infer<typeof S.nativeSchema>;
 export type HypervisorSpec = z.infer<typeof S.hypervisorSchema>;
 /** Linux kernel model parameters. */
 export type KernelSpec = z.infer<typeof S.kernelSchema>;
+/** A Xen PV guest's kernel at the level of privileged operations (issue 11): variant, bitness, fixes. */
+export type PvOpsSpec = z.infer<typeof S.pvopsSchema>;
 /** Distribution of a job's execution time. */
 export type ExecTimeSpec = z.infer<typeof S.execDistSchema>;
 /** A periodic real-time task (period, execution time, deadline, policy). */

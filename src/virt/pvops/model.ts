@@ -43,6 +43,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DATA_DIR, boardPresets, type BoardPreset } from "../../hw/board.js";
+import { SpecError } from "../../spec/validate.js";
 
 /** Guest bitness: 32-bit PAE or 64-bit. */
 export type PvBits = 32 | 64;
@@ -250,7 +251,8 @@ export class PvKernel {
 
   constructor(readonly spec: PvKernelSpec, readonly board: string, opts: { traceMax?: number; workScale?: number } = {}) {
     const issues = pvKernelIssues(spec);
-    if (issues.length) throw new Error(issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    if (spec.bits === undefined) issues.push({ path: "pvops.bits", message: "guest bitness is required: 32 (PAE) or 64" });
+    if (issues.length) throw new SpecError(issues);
     const d = pvData();
     this.bits = spec.bits;
     this.mode = spec.mode ?? "pv";

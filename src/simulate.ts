@@ -16,7 +16,7 @@ import { SimResult } from "./results/result.js";
 import type { TableSet, TableSource } from "./results/tables.js";
 import type { Task } from "./kernel/task.js";
 import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
-import { pvopsSpecIssues } from "./virt/pvops/latency.js"; // issue 11
+import { guestCostTable, pvopsSpecIssues } from "./virt/pvops/latency.js"; // issue 11
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -45,7 +45,8 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
     rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
     rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
-    cost: board.cost,
+    // issue 11: a PV guest's costs carry its privileged operations (hypercalls, traps, bounces)
+    cost: guestCostTable(board, g),
     jitterCv: board.jitterCv,
   });
 }

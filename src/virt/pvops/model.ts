@@ -30,7 +30,8 @@
  * (data/boards/*.json `pv_costs_ns`), so two variants differ only through
  * those counts. Probabilistic conditions (an event pending when events are
  * re-enabled, TLS descriptors that changed) are counted exactly with a
- * running accumulator per condition, so results are deterministic.
+ * running accumulator per condition (after n trials a condition of
+ * probability p has fired round(n p) times), so results are deterministic.
  *
  * Not modelled: cache and TLB effects beyond the fixed costs of CR3 writes
  * and flushes (so lat_ctx's result does not depend on its process count);
@@ -302,7 +303,8 @@ export class PvKernel {
   private fires(cond: string): boolean {
     const p = this.conds[cond];
     if (p === undefined) throw new Error(`condition ${cond} has no probability`);
-    const a = (this.acc.get(cond) ?? 0) + p;
+    // the accumulator starts at 1/2: after n trials the condition has fired round(n p) times
+    const a = (this.acc.get(cond) ?? 0.5) + p;
     if (a >= 1 - 1e-12) { this.acc.set(cond, a - 1); return true; }
     this.acc.set(cond, a);
     return false;

@@ -78,7 +78,7 @@ export function summaries(mx: Map<string, Map<string, LmbenchResult>>, baseline 
     bm.push({
       variant: v, benchmark: b, latency_us: r3(r.latencyUs),
       vs_classic_pct: base ? r2((r.latencyUs / base.latencyUs - 1) * 100) : null,
-      hypervisor_us: r3(k.hvNs() / r.iterations / 1000), work_us: r3(k.workNs / r.iterations / 1000),
+      hypervisor_us: r3(k.hvNs() / r.iterations / 1000), work_us: r3(k.workNs / r.iterations / 1000), overhead_us: r3(r.overheadUs),
     });
   }
   return { hypercalls: aq.from(hc), traps: aq.from(tr), operations: aq.from(ops), benchmarks: aq.from(bm) };

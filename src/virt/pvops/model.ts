@@ -90,6 +90,8 @@ export interface BenchData {
   note?: string;
   conditions: Record<string, number>;
   steps: PvStep[];
+  /** lmbench's separately measured overhead, subtracted from each operation (lat_ctx). */
+  overhead_steps?: PvStep[];
 }
 interface PvData {
   ops: Record<string, OpData>;

@@ -42,3 +42,23 @@ test("PV and PVH guests no longer give identical latencies: PV pays its hypercal
   const pvh = simulate(spec("pvh"), { seed: 1 }).rows("cyclictest")[0] as any;
   assert.ok(pv.avg_latency_us > pvh.avg_latency_us, `${pv.avg_latency_us} vs ${pvh.avg_latency_us}`);
 });
+
+test("lat_ctx through the guest kernel's pipes: the TLS fix saves exactly its three multicall entries per switch", async () => {
+  const { latCtxSpec } = await import("../src/experiments/pv-guest-regressions.js");
+  const { pvCosts } = await import("../src/virt/pvops/model.js");
+  const per = (fixes: string[], procs: number) =>
+    (simulate(latCtxSpec({ variant: "pvops-3.3", bits: 32, fixes }, procs, { horizonS: 0.05 })).rows("lat_ctx")[0] as any).us_per_pass;
+  const c = pvCosts("xeon-w3530");
+  const saved = (per([], 2) - per(["tls-skip-unchanged"], 2)) * 1000;
+  assert.ok(Math.abs(saved - 3 * (c.multicall_entry + c.body_update_descriptor)) < 1, `saved ${saved} ns`);
+  // the overhead loop (one process, no switch) does not context-switch: the TLS fix cannot change it
+  assert.equal(per([], 1), per(["tls-skip-unchanged"], 1));
+  // a ring of 2 passes the token through a switch each time: slower than the overhead loop
+  assert.ok(per([], 2) > per([], 1) + 1);
+});
+
+test("lat-ctx workload: bad process count names the field", () => {
+  const s: any = spec("pv");
+  s.guests[1].workloads = [{ kind: "lat-ctx", procs: 0 }];
+  assert.throws(() => simulate(s), /guests\[1\]\.workloads\[0\]\.procs/);
+});

@@ -326,10 +326,25 @@ export const housekeepingSchema = z.strictObject({
   intensity: opt(num(0, 10, "housekeeping intensity"), 1),
 });
 
-const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping"] as const;
+// --- issue 11: lmbench lat_ctx, begin
+/**
+ * lmbench lat_ctx -s 0 N: `procs` processes pass a token around a ring of
+ * pipes (procs = 1: lmbench's overhead loop, one process writing and reading
+ * its own pipe). Table `lat_ctx`: time per token pass.
+ */
+export const latCtxSchema = z.strictObject({
+  kind: z.literal("lat-ctx"),
+  /** Processes in the ring (lat_ctx's N). Default 2; 1 = the overhead loop. */
+  procs: opt(int(1, 1024, "lat_ctx processes in the ring (1 = lmbench's overhead loop)"), 2),
+  /** CPUs the processes may run on. Default: all. */
+  cpus: cpus.optional(),
+});
+// --- issue 11, end
+
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx"] as const;
 /** A workload, told apart by `kind`. */
 export const workloadSchema = z.discriminatedUnion("kind", [
-  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema,
+  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema,
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors

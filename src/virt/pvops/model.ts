@@ -8,10 +8,16 @@
  * `xen_batched_set_pte`, `xen_write_cr3`; multicalls.h `MC_BATCH`), pv-ops
  * 3.3 with the fixes of 3.4-rc2 and 3.6-rc1 as the post (seed 003) names
  * them, the classic 2.6.32 xenlinux tree from its headers as remembered (not
- * found in the code index: marked "classic, not re-read" in the data); Xen
- * 4.x `do_multicall` (common/multicall.c) and `ptwr_do_page_fault` /
- * `ptwr_emulated_update` (arch/x86/mm.c) for what a multicall entry and a
- * trapped PTE write cost.
+ * found in the code index: marked "classic, not re-read" in the data). On
+ * the Xen side (4.x), `do_multicall` (common/multicall.c: per entry, copy
+ * in, dispatch, copy the result out) and the PV page-table-write emulation
+ * (`ptwr_do_page_fault` / `ptwr_emulated_update`) are named for what their
+ * costs stand for; only their interfaces were seen in this session, so those
+ * costs are assumptions (data/boards `pv_costs_ns`). The 3.3 text of
+ * `xen_restore_fl_direct` was not in the code index either: its inverted
+ * pending test is inferred from the fix's title, the post and the fixed code
+ * (`cmpw $0x0001` on the {pending, mask} word, `jnz` around `call
+ * check_events`); `xen_load_tls` before and after the TLS fix was read.
  *
  * Each kernel path is a list of steps (data/pvops/linux-pv.json): kernel
  * work (ns, non-privileged) and privileged operations (`restore_fl`,

@@ -26,6 +26,7 @@ import * as aq from "arquero";
 import { pvData, type PvKernelSpec } from "../virt/pvops/model.js";
 import { lmbenchBenchmarks, mixedLoad, runLmbench, type LmbenchResult } from "../workloads/lmbench.js";
 import { simulate } from "../simulate.js";
+import { evaluateLedger, readLedger, type CheckResult } from "./ledger.js";
 import type { GuestSpec, SimSpec } from "../spec/types.js";
 
 /** Board of the experiment. */
@@ -104,99 +105,77 @@ function perOp(r: LmbenchResult, name: string): number {
   return ((k.hcCount.get(name) ?? 0) + (k.trapCount.get(name) ?? 0)) / r.iterations;
 }
 
-/** ", x% through the kernel model's pipes (2 processes)" for a variant of the lat_ctx_sim table, or "". */
-function simGain(sim: aq.ColumnTable | undefined, v: string): string {
-  if (sim === undefined) return "";
+/** The lat_ctx_sim gain of a variant over pvops-3.3 (2 processes), % (NaN without the table). */
+function simGain(sim: aq.ColumnTable | undefined, v: string): number {
+  if (sim === undefined) return NaN;
   const rows = sim.objects() as { variant: string; procs: number; ctxsw_us: number }[];
   const a = rows.find((r) => r.variant === "pvops-3.3" && r.procs === 2), b = rows.find((r) => r.variant === v && r.procs === 2);
-  if (!a || !b) return "";
-  return `; ${r2((1 - b.ctxsw_us / a.ctxsw_us) * 100)}% through the guest kernel model's pipes (board costs of a 5.0 kernel)`;
+  return a && b ? (1 - b.ctxsw_us / a.ctxsw_us) * 100 : NaN;
 }
 
-/** The findings ledger: every claim of the post against the simulation. */
+/**
+ * The findings ledger (data/reference/pv-guest-regressions.findings.json):
+ * every claim of the post, computed from the tables of a run.
+ */
 export function findings(mx: Map<string, Map<string, LmbenchResult>>, mixRows: { benchmark: string; share_pct: number }[], sim?: aq.ColumnTable): aq.ColumnTable {
   const c = mx.get("classic-2.6.32")!, p = mx.get("pvops-3.3")!;
   const g = (f: string) => mx.get(`pvops-3.3+${f}`)!;
   const gain = (f: string, b: string) => (1 - g(f).get(b)!.latencyUs / p.get(b)!.latencyUs) * 100;
   const benches = [...p.keys()];
-  const rows: Record<string, unknown>[] = [];
-  // 1. xen_version spam
-  const xvP = benches.reduce((s, b) => s + (p.get(b)!.kernel.hcCount.get("xen_version") ?? 0), 0);
-  const xvC = benches.reduce((s, b) => s + (c.get(b)!.kernel.hcCount.get("xen_version") ?? 0), 0);
-  const ratio = xvP / Math.max(1, xvC);
-  rows.push({
-    finding: "xen_version hypercall spam on irq-flag restore in pv-ops 3.3",
-    source: "section 'xen_version hypercall spam'",
-    claim: "the pvops kernel was checking for pending events much more often than necessary",
-    measured: `xen_version over all benchmarks: ${xvP} (3.3) vs ${xvC} (classic), x${r2(ratio)}; per lat_ctx switch ${r2(perOp(p.get("ctxsw")!, "xen_version"))} vs ${r2(perOp(c.get("ctxsw")!, "xen_version"))}`,
-    holds: ratio >= 10,
-  });
-  // 2. ~10 % on a wide range of kernel operations
-  const hit = benches.filter((b) => (p.get(b)!.kernel.hcCount.get("xen_version") ?? 0) > 0);
-  const gains = hit.map((b) => gain("irq-restore-pending-check", b)).sort((a, b) => a - b);
-  const med = gains.length ? (gains[(gains.length - 1) >> 1] + gains[gains.length >> 1]) / 2 : 0;
-  rows.push({
-    finding: "the irq-restore fix (3.4-rc2) speeds up a wide range of kernel operations",
-    source: "section 'xen_version hypercall spam', Result",
-    claim: "about 10% performance improvement to a wide range of kernel operations",
-    measured: `median gain ${r2(med)}% over the ${hit.length} benchmarks whose paths restore irq flags (${hit.map((b) => `${b} ${r2(gain("irq-restore-pending-check", b))}%`).join(", ")}); ${benches.length - hit.length} benchmarks without irq restores gain 0%`,
-    holds: med >= 5 && med <= 15,
-  });
-  // 3. ~9 % context switch from the TLS fix
-  const tls = gain("tls-skip-unchanged", "ctxsw");
-  rows.push({
-    finding: "skipping unchanged TLS descriptors (3.6-rc1) speeds up the context switch",
-    source: "section 'Unnecessary TLS descriptor updates during task switch', Result",
-    claim: "about 9% improvement in context switch time",
-    measured: `lat_ctx gain ${r2(tls)}% (analytic 3.3 paths, lmbench's overhead subtracted)${simGain(sim, "pvops-3.3+tls-skip-unchanged")}; update_descriptor entries per switch ${r2(perOp(p.get("ctxsw")!, "multicall/update_descriptor"))} -> ${r2(perOp(g("tls-skip-unchanged").get("ctxsw")!, "multicall/update_descriptor"))}`,
-    holds: tls >= 6 && tls <= 12,
-  });
-  // 4. three hypercalls in a multicall on every switch
-  const ud = perOp(p.get("ctxsw")!, "multicall/update_descriptor"), mc = perOp(p.get("ctxsw")!, "multicall");
-  rows.push({
-    finding: "pv-ops 3.3 updates the three TLS descriptors with three hypercalls bundled in a multicall on every context switch",
-    source: "section 'Unnecessary TLS descriptor updates during task switch'",
-    claim: "three hypercalls (bundled in a multicall) on every context switch",
-    measured: `per lat_ctx switch: ${r2(ud)} update_descriptor entries in ${r2(mc)} multicall`,
-    holds: Math.abs(ud - 3) < 1e-9 && Math.abs(mc - 1) < 1e-9,
-  });
-  // 5. two traps per PTE update become one hypercall
-  const pf = p.get("pagefault")!, pff = g("set-pte-hypercall").get("pagefault")!;
-  const trapsBefore = perOp(pf, "trap:ptwr"), trapsAfter = perOp(pff, "trap:ptwr"), mmu = perOp(pff, "mmu_update");
-  rows.push({
-    finding: "a 32-bit guest's PTE update in a page fault: two trapped writes in 3.3, one mmu_update hypercall with the 3.6-rc1 fix",
-    source: "section 'PTE updates for page faults were emulated (32-bit guests only)'",
-    claim: "the two 32-bit wide writes result in two traps into Xen; a single hypercall halves the number of entries into Xen",
-    measured: `per page fault: ${r2(trapsBefore)} ptwr traps (3.3) -> ${r2(trapsAfter)} traps + ${r2(mmu)} mmu_update (fix)`,
-    holds: Math.abs(trapsBefore - 2) < 1e-9 && trapsAfter === 0 && Math.abs(mmu - 1) < 1e-9,
-  });
-  // 6. the page-fault gain of that fix: withheld
-  rows.push({
-    finding: "gain of the set_pte fix on page faults",
-    source: "section 'PTE updates for page faults were emulated', Result",
-    claim: "[withheld: validation case]",
-    measured: `simulated: lat_pagefault ${r2(gain("set-pte-hypercall", "pagefault"))}% faster (${r3(pf.latencyUs)} -> ${r3(pff.latencyUs)} us)`,
-    holds: null,
-  });
-  // 7. munmap: two traps per page on 32-bit pv-ops, one in classic
-  const mu = p.get("munmap")!, muc = c.get("munmap")!;
-  rows.push({
-    finding: "munmap clears each PTE with two trapped accesses in 32-bit pv-ops (xchg + store), one (cmpxchg8b) in classic",
-    source: "section 'Two traps per page when unmapping pages in munmap()'",
-    claim: "two 32-bit accesses in pv-ops, one 64-bit access in classic kernels",
-    measured: `ptwr traps per unmapped page: ${r2(perOp(mu, "trap:ptwr") / 16)} (3.3) vs ${r2(perOp(muc, "trap:ptwr") / 16)} (classic)`,
-    holds: Math.abs(perOp(mu, "trap:ptwr") / 16 - 2) < 1e-9 && Math.abs(perOp(muc, "trap:ptwr") / 16 - 1) < 1e-9,
-  });
-  // 8. munmap < 1 % of a running system's time
-  const share = mixRows.find((r) => r.benchmark === "munmap")!.share_pct;
-  rows.push({
-    finding: "munmap is a small share of a running system's time",
-    source: "section 'Two traps per page when unmapping pages in munmap()'",
-    claim: "very little time (< 1%) is spent doing munmap() in a running system",
-    measured: `munmap ${r2(share)}% of one CPU's time in the assumed mixed load on pv-ops 3.3 (32-bit)`,
-    holds: share < 1,
-  });
-  return aq.from(rows);
+  const near = (x: number, y: number) => Math.abs(x - y) < 1e-9;
+  const checks: Record<string, () => CheckResult> = {
+    "xen-version-spam": () => {
+      const xvP = benches.reduce((s, b) => s + (p.get(b)!.kernel.hcCount.get("xen_version") ?? 0), 0);
+      const xvC = benches.reduce((s, b) => s + (c.get(b)!.kernel.hcCount.get("xen_version") ?? 0), 0);
+      const ratio = xvP / Math.max(1, xvC);
+      return {
+        measured: `xen_version over all benchmarks: ${xvP} (3.3) vs ${xvC} (classic), x${r2(ratio)}; per lat_ctx pass ${r2(perOp(p.get("ctxsw")!, "xen_version"))} vs ${r2(perOp(c.get("ctxsw")!, "xen_version"))}`,
+        holds: ratio >= 10,
+      };
+    },
+    "irq-fix-10pct-wide-range": () => {
+      const hit = benches.filter((b) => (p.get(b)!.kernel.hcCount.get("xen_version") ?? 0) > 0);
+      const gs = hit.map((b) => gain("irq-restore-pending-check", b)).sort((a, b) => a - b);
+      const med = gs.length ? (gs[(gs.length - 1) >> 1] + gs[gs.length >> 1]) / 2 : 0;
+      return {
+        measured: `median gain ${r2(med)}% over the ${hit.length} benchmarks whose paths restore irq flags (${hit.map((b) => `${b} ${r2(gain("irq-restore-pending-check", b))}%`).join(", ")}); ${benches.length - hit.length} benchmarks without irq restores gain 0%`,
+        holds: med >= 5 && med <= 15,
+      };
+    },
+    "tls-three-hypercalls-multicall": () => {
+      const ud = perOp(p.get("ctxsw")!, "multicall/update_descriptor"), mc = perOp(p.get("ctxsw")!, "multicall");
+      const udf = perOp(g("tls-skip-unchanged").get("ctxsw")!, "multicall/update_descriptor");
+      return { measured: `per lat_ctx pass: ${r2(ud)} update_descriptor entries in ${r2(mc)} multicall (3.3), ${r2(udf)} with the fix`, holds: near(ud, 3) && near(mc, 1) && udf === 0 };
+    },
+    "tls-fix-9pct-ctxsw": () => {
+      const tls = gain("tls-skip-unchanged", "ctxsw");
+      const sg = simGain(sim, "pvops-3.3+tls-skip-unchanged");
+      return {
+        measured: `lat_ctx gain ${r2(tls)}% (analytic 3.3 paths, lmbench's overhead subtracted)${Number.isFinite(sg) ? `; ${r2(sg)}% through the guest kernel model's pipes (board costs of a 5.0 kernel)` : ""}`,
+        holds: tls >= 6 && tls <= 12,
+      };
+    },
+    "pte-two-traps-become-one-hypercall": () => {
+      const pf = p.get("pagefault")!, pff = g("set-pte-hypercall").get("pagefault")!;
+      const before = perOp(pf, "trap:ptwr"), after = perOp(pff, "trap:ptwr"), mmu = perOp(pff, "mmu_update");
+      return { measured: `per page fault: ${r2(before)} ptwr traps (3.3) -> ${r2(after)} traps + ${r2(mmu)} mmu_update (fix)`, holds: near(before, 2) && after === 0 && near(mmu, 1) };
+    },
+    "pte-fix-pagefault-gain": () => {
+      const pf = p.get("pagefault")!, pff = g("set-pte-hypercall").get("pagefault")!;
+      const gn = gain("set-pte-hypercall", "pagefault");
+      return { measured: `simulated only: lat_pagefault ${r2(gn)}% faster (${r3(pf.latencyUs)} -> ${r3(pff.latencyUs)} us)`, holds: gn > 0 };
+    },
+    "munmap-two-traps-per-page": () => {
+      const a = perOp(p.get("munmap")!, "trap:ptwr") / 16, af = perOp(mx.get("pvops-3.3+all-fixes")!.get("munmap")!, "trap:ptwr") / 16;
+      const b = perOp(c.get("munmap")!, "trap:ptwr") / 16;
+      return { measured: `ptwr traps per unmapped page: ${r2(a)} (3.3), ${r2(af)} (3.3 with the fixes), ${r2(b)} (classic)`, holds: near(a, 2) && near(af, 2) && near(b, 1) };
+    },
+    "munmap-under-1pct": () => {
+      const share = mixRows.find((r) => r.benchmark === "munmap")!.share_pct;
+      return { measured: `munmap ${r2(share)}% of one CPU's time in the assumed mixed load on pv-ops 3.3 (32-bit)`, holds: share < 1 };
+    },
+  };
+  return evaluateLedger(readLedger("pv-guest-regressions"), checks);
 }
 
 /** What-ifs: 64-bit guests, HVM/PVH containers, lazy-MMU batching of ptep_get_and_clear. */

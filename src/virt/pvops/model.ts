@@ -7,8 +7,9 @@
  * `load_TLS_descriptor`; mmu.c `xen_set_pte`, `__xen_set_pte`,
  * `xen_batched_set_pte`, `xen_write_cr3`; multicalls.h `MC_BATCH`), pv-ops
  * 3.3 with the fixes of 3.4-rc2 and 3.6-rc1 as the post (seed 003) names
- * them, the classic 2.6.32 xenlinux tree from its headers as remembered (not
- * found in the code index: marked "classic, not re-read" in the data). On
+ * them; classic xenlinux: the mach-xen `set_pte_at` macro (update_va_mapping
+ * for the current mm) was read, the 2.6.32 tree itself was not in the code
+ * index, so its other recipes are marked "classic, not re-read" in the data. On
  * the Xen side (4.x), `do_multicall` (common/multicall.c: per entry, copy
  * in, dispatch, copy the result out) and the PV page-table-write emulation
  * (`ptwr_do_page_fault` / `ptwr_emulated_update`) are named for what their

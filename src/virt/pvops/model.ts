@@ -6,17 +6,20 @@
  * `HYPERVISOR_xen_version(0, NULL)`; enlighten.c `xen_load_tls` /
  * `load_TLS_descriptor`; mmu.c `xen_set_pte`, `__xen_set_pte`,
  * `xen_batched_set_pte`, `xen_write_cr3`; multicalls.h `MC_BATCH`), pv-ops
- * 3.3 with the fixes of 3.4-rc2 and 3.6-rc1 as the post (seed 003) names
- * them; classic xenlinux: the mach-xen `set_pte_at` macro (update_va_mapping
- * for the current mm) was read, the 2.6.32 tree itself was not in the code
- * index, so its other recipes are marked "classic, not re-read" in the data. On
+ * 3.3 with the fixes of 3.4-rc2 ("xen: correctly check for pending events
+ * when restoring irq flags") and 3.6-rc1 ("xen/x86: avoid updating TLS
+ * descriptors if they haven't changed", "xen/mm: do direct hypercall in
+ * xen_set_pte() if batching is unavailable"); classic xenlinux: the
+ * mach-xen `set_pte_at` macro (update_va_mapping for the current mm) was
+ * read, the 2.6.32 tree itself was not in the code index, so its other
+ * recipes are marked "classic, not re-read" in the data. On
  * the Xen side (4.x), `do_multicall` (common/multicall.c: per entry, copy
  * in, dispatch, copy the result out) and the PV page-table-write emulation
  * (`ptwr_do_page_fault` / `ptwr_emulated_update`) are named for what their
  * costs stand for; only their interfaces were seen in this session, so those
  * costs are assumptions (data/boards `pv_costs_ns`). The 3.3 text of
  * `xen_restore_fl_direct` was not in the code index either: its inverted
- * pending test is inferred from the fix's title, the post and the fixed code
+ * pending test is inferred from the fix's title and the fixed code
  * (`cmpw $0x0001` on the {pending, mask} word, `jnz` around `call
  * check_events`); `xen_load_tls` before and after the TLS fix was read.
  *

@@ -32,3 +32,7 @@ export {
   summarize, studentTQuantile,
   type SweepOptions, type SweepResult, type SweepInfo, type SweepProgress, type MetricSpec, type MetricAgg, type GridAxis, type SampleSummary,
 } from "./sweep/index.js";
+// issue 11: the PV privileged-operation model, lmbench-style benchmarks and the latency hook
+export { PvKernel, pvData, pvVariants, pvFixes, upstreamFixes, pvCosts, type PvKernelSpec, type PvTraceRow } from "./virt/pvops/model.js";
+export { guestCostTable, pvKernelOf } from "./virt/pvops/latency.js";
+export { runLmbench, mixedLoad, lmbenchBenchmarks, type LmbenchResult, type MixRow } from "./workloads/lmbench.js";

@@ -7,7 +7,7 @@ import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
 import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
 import { KERNEL_DEFAULTS, XEN_DEFAULTS } from "./spec/defaults.js";
-import { validateSimulateOptions, validateSpec } from "./spec/validate.js";
+import { SpecError, validateSimulateOptions, validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { Kvm } from "./virt/kvm.js";
 import { XenDeviceModels } from "./virt/qemu.js";
@@ -16,6 +16,7 @@ import { SimResult } from "./results/result.js";
 import type { TableSet, TableSource } from "./results/tables.js";
 import type { Task } from "./kernel/task.js";
 import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
+import { guestCostTable, pvopsSpecIssues } from "./virt/pvops/latency.js"; // issue 11
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -44,7 +45,8 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
     rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
     rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
-    cost: board.cost,
+    // issue 11: a PV guest's costs carry its privileged operations (hypercalls, traps, bounces)
+    cost: guestCostTable(board, g),
     jitterCv: board.jitterCv,
   });
 }
@@ -97,6 +99,9 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const spec = validateSpec(specIn);
   validateSimulateOptions(opts);
   const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
+  // --- issue 11: kernel.pvops (PV guests only; variant, fixes and bitness from data/pvops)
+  const pvIssues = pvopsSpecIssues(spec);
+  if (pvIssues.length) throw new SpecError(pvIssues);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);
   const horizon = Math.round(spec.horizon_s * SEC);

@@ -5,11 +5,12 @@
  * holds) computed from them by the module's `findings()`.
  */
 import type * as aq from "arquero";
-import { type Finding, findingsTable } from "./findings.js";
+import { type Finding, findingsFromTable, findingsTable } from "./findings.js";
 import * as takakura from "./takakura-context1.js";
 import * as creditLab from "./credit-weight-cap.js";
 import * as fiveSchedulers from "./five-schedulers.js";
 import * as abeniFaggioli from "./abeni-faggioli.js";
+import * as pvGuestRegressions from "./pv-guest-regressions.js";
 
 export interface Experiment {
   id: string;
@@ -68,8 +69,17 @@ export const experiments: Experiment[] = [
     reproduce: withFindings(abeniFaggioli.reproduce, abeniFaggioli.findings),
     findings: abeniFaggioli.findings,
   },
+  {
+    id: "pv-guest-regressions",
+    title: "Linux PV guests at the hypercall level: classic 2.6.32 vs pv-ops 3.3 and its fixes (lmbench, xenalyze-style counts)",
+    source: "'Linux PV Guest Performance Improvements', Xen development blog post (seed 003)",
+    notebook: "notebooks/04-pv-guest-regressions.ipynb",
+    // its reproduce tabulates its findings (a ledger, data/reference/pv-guest-regressions.findings.json)
+    reproduce: pvGuestRegressions.reproduce,
+    findings: (tables) => findingsFromTable(tables.findings),
+  },
 ];
 
-export { takakura, creditLab, fiveSchedulers, abeniFaggioli };
+export { takakura, creditLab, fiveSchedulers, abeniFaggioli, pvGuestRegressions };
 export { type Finding, FINDING_COLUMNS, findingsTable, findingsFromTable, unexpectedFindings } from "./findings.js";
 export { readLedger, type Ledger, type LedgerClaim } from "./ledger.js";

@@ -87,6 +87,8 @@ export interface DeviceModelsRow {
 export interface DeviceIoRow { domain: string; task: string; accesses: number; mean_access_us: number | null; max_access_us: number | null }
 /** Table `stress`: per stress load. */
 export interface StressRow { domain: string; processes: number; kernel_activities: number; io_waits: number; interrupts: number }
+/** Table `lat_ctx` (issue 11): per lat-ctx workload, lmbench lat_ctx's time per token pass. */
+export interface LatCtxRow { domain: string; procs: number; passes: number; us_per_pass: number | null }
 
 /** Row type of every table, by name. */
 export interface TableRows {
@@ -108,6 +110,7 @@ export interface TableRows {
   device_models: DeviceModelsRow;
   device_io: DeviceIoRow;
   stress: StressRow;
+  lat_ctx: LatCtxRow;
 }
 
 /** A table name. */
@@ -254,6 +257,13 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
     columns: {
       domain: "guest name", processes: "processes", kernel_activities: "kernel activities (count)",
       io_waits: "I/O waits (count)", interrupts: "device interrupts raised (count)",
+    },
+  },
+  lat_ctx: {
+    doc: "one row per lat-ctx workload (lmbench lat_ctx: a ring of processes passing a token through pipes)", source: "lat-ctx",
+    columns: {
+      domain: "guest name", procs: "processes in the ring (1 = lmbench's overhead loop)", passes: "token passes after the warm-up (count)",
+      us_per_pass: "time per token pass, µs (null: fewer than two passes)",
     },
   },
 };

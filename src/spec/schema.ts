@@ -145,6 +145,22 @@ export const poolSchema = z.strictObject({
 const HZ_VALUES = [100, 250, 300, 1000];
 const HZ_MSG = "CONFIG_HZ must be one of 100, 250, 300, 1000";
 
+// --- issue 11 (pv-ops operation model), begin
+/**
+ * A Xen PV guest's kernel at the level of privileged operations
+ * (src/virt/pvops): the names are checked against data/pvops/linux-pv.json
+ * when simulating (pvopsSpecIssues), with the guest's type.
+ */
+export const pvopsSchema = z.strictObject({
+  /** Base variant: "classic-2.6.32" or "pvops-3.3". Default "pvops-3.3". */
+  variant: z.string({ message: 'must be a PV kernel variant name ("classic-2.6.32", "pvops-3.3")' }).optional(),
+  /** Guest bitness: 32 (PAE) or 64. Default 64. */
+  bits: z.union([z.literal(32), z.literal(64)], { message: "guest bitness must be 32 (PAE) or 64" }).optional(),
+  /** Fix ids, e.g. "irq-restore-pending-check", "tls-skip-unchanged", "set-pte-hypercall". Default (no variant given): every upstream fix for the bitness. */
+  fixes: z.array(z.string({ message: "must be a fix id" }), { message: "must be a list of fix ids" }).optional(),
+});
+// --- issue 11, end
+
 /** Linux kernel model parameters. */
 export const kernelSchema = z.strictObject({
   /** Kernel version whose scheduler rules are modelled. */
@@ -171,6 +187,8 @@ export const kernelSchema = z.strictObject({
   rt_period_us: opt(int(1, 1_000_000_000, "sched_rt_period_us"), KERNEL_DEFAULTS.rt_period_us),
   /** sched_rr_timeslice_ms. Default 100. */
   rr_timeslice_ms: opt(int(1, 100_000, "sched_rr_timeslice_ms"), KERNEL_DEFAULTS.rr_timeslice_ms),
+  /** issue 11: a Xen PV guest's kernel at the level of privileged operations. PV guests only. Default for a PV DomU: pv-ops, 64-bit, every upstream fix. */
+  pvops: pvopsSchema.optional(),
 });
 
 // -------------------------------------------------------------- workloads
@@ -308,10 +326,25 @@ export const housekeepingSchema = z.strictObject({
   intensity: opt(num(0, 10, "housekeeping intensity"), 1),
 });
 
-const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping"] as const;
+// --- issue 11: lmbench lat_ctx, begin
+/**
+ * lmbench lat_ctx -s 0 N: `procs` processes pass a token around a ring of
+ * pipes (procs = 1: lmbench's overhead loop, one process writing and reading
+ * its own pipe). Table `lat_ctx`: time per token pass.
+ */
+export const latCtxSchema = z.strictObject({
+  kind: z.literal("lat-ctx"),
+  /** Processes in the ring (lat_ctx's N). Default 2; 1 = the overhead loop. */
+  procs: opt(int(1, 1024, "lat_ctx processes in the ring (1 = lmbench's overhead loop)"), 2),
+  /** CPUs the processes may run on. Default: all. */
+  cpus: cpus.optional(),
+});
+// --- issue 11, end
+
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx"] as const;
 /** A workload, told apart by `kind`. */
 export const workloadSchema = z.discriminatedUnion("kind", [
-  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema,
+  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema,
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors

@@ -42,6 +42,8 @@ export type NativeSpec = z.infer<typeof S.nativeSchema>;
 export type HypervisorSpec = z.infer<typeof S.hypervisorSchema>;
 /** Linux kernel model parameters. */
 export type KernelSpec = z.infer<typeof S.kernelSchema>;
+/** A Xen PV guest's kernel at the level of privileged operations (issue 11): variant, bitness, fixes. */
+export type PvOpsSpec = z.infer<typeof S.pvopsSchema>;
 /** Distribution of a job's execution time. */
 export type ExecTimeSpec = z.infer<typeof S.execDistSchema>;
 /** A periodic real-time task (period, execution time, deadline, policy). */
@@ -58,6 +60,8 @@ export type StressSpec = z.infer<typeof S.stressSchema>;
 export type DeviceIoSpec = z.infer<typeof S.deviceIoSchema>;
 /** The background activity of an otherwise idle Linux system. */
 export type HousekeepingSpec = z.infer<typeof S.housekeepingSchema>;
+/** lmbench lat_ctx in the guest kernel model (issue 11): a ring of `procs` processes passing a token through pipes. */
+export type LatCtxSpec = z.infer<typeof S.latCtxSchema>;
 /** A workload, told apart by `kind`. */
 export type WorkloadSpec = z.infer<typeof S.workloadSchema>;
 /** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */

@@ -27,6 +27,7 @@ import { cyclictestWorkload } from "./cyclictest.js";
 import { stressWorkload } from "./stress.js";
 import { deviceIoWorkload } from "./deviceio.js";
 import { housekeepingWorkload } from "./housekeeping.js";
+import { latCtxWorkload } from "./lmbench.js";
 
 /** The run a workload set belongs to. */
 export interface WorkloadRun {
@@ -89,6 +90,7 @@ export const WORKLOADS: { [K in WorkloadSpec["kind"]]: WorkloadModule<Extract<Wo
   "stress": stressWorkload,
   "device-io": deviceIoWorkload,
   "housekeeping": housekeepingWorkload,
+  "lat-ctx": latCtxWorkload,
 };
 
 /** The workload kinds, in registry order. */

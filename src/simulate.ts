@@ -7,7 +7,7 @@ import { boardCost, C, resolveBoard, type Board } from "./hw/board.js";
 import { IRQ_TIMER, LinuxKernel, type CpuHost } from "./kernel/linux.js";
 import { createScheduler } from "./sched/xen/index.js";
 import { KERNEL_DEFAULTS, XEN_DEFAULTS } from "./spec/defaults.js";
-import { SpecError, validateSimulateOptions, validateSpec } from "./spec/validate.js";
+import { validateSimulateOptions, validateSpec } from "./spec/validate.js";
 import type { GuestSpec, SimSpec } from "./spec/types.js";
 import { Kvm } from "./virt/kvm.js";
 import { XenDeviceModels } from "./virt/qemu.js";
@@ -16,7 +16,7 @@ import { SimResult } from "./results/result.js";
 import type { TableSet, TableSource } from "./results/tables.js";
 import type { Task } from "./kernel/task.js";
 import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
-import { guestCostTable, pvopsSpecIssues } from "./virt/pvops/latency.js"; // issue 11
+import { guestCostTable } from "./virt/pvops/latency.js";
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -99,9 +99,6 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const spec = validateSpec(specIn);
   validateSimulateOptions(opts);
   const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
-  // --- issue 11: kernel.pvops (PV guests only; variant, fixes and bitness from data/pvops)
-  const pvIssues = pvopsSpecIssues(spec);
-  if (pvIssues.length) throw new SpecError(pvIssues);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);
   const horizon = Math.round(spec.horizon_s * SEC);

@@ -153,3 +153,12 @@ test("bad input: unknown variant or fix, a fix for the other bitness, a PV-only 
   // the operation model's own entry point rejects the same
   assert.throws(() => new PvKernel({ variant: "pvops-3.3", bits: 64, fixes: ["set-pte-hypercall"] }, BOARD), SpecError);
 });
+
+test("kernel.pvops is checked by validateSpec (so build() rejects what simulate() rejects)", async () => {
+  const { validateSpec, SpecError } = await import("../src/spec/validate.js");
+  const spec = {
+    board: { preset: "i7-6700" }, hypervisor: { kind: "native" }, horizon_s: 1,
+    guests: [{ name: "g", vcpus: 1, kernel: { pvops: { variant: "nope" } }, workloads: [] }],
+  };
+  assert.throws(() => validateSpec(spec as any), (e: unknown) => e instanceof SpecError && /guests\[0\]\.kernel\.pvops\.variant/.test((e as Error).message));
+});

@@ -7,6 +7,7 @@
  * `build()`, `simulate()`, the CLI) applies the same rules.
  */
 import { boardPresets } from "../hw/board.js";
+import { pvopsSpecIssues } from "../virt/pvops/latency.js";
 import { checkParamDl, toRatio } from "../sched/linux/deadline.js";
 import { schedAttrOf, wcetUs } from "../workloads/periodic.js";
 import { guestType, KERNEL_DEFAULTS } from "./defaults.js";
@@ -124,6 +125,8 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
     add("board.preset", `unknown board ${q(s.board.preset)}; allowed: ${[...presets.keys()].map((k) => `"${k}"`).join(", ")}`);
     return issues;
   }
+  // kernel.pvops: PV guests only; variant, fixes and bitness from data/pvops
+  issues.push(...pvopsSpecIssues(s));
   const ncpu = preset.cpus;
   const poolNames: string[] = [];
   if (s.hypervisor.kind === "xen") {

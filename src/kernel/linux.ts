@@ -100,7 +100,8 @@ import {
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL, PREEMPT_RT, type PreemptName } from "./latency.js";
 import {
   A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
-  CLS_DL, CLS_FAIR, CLS_RT, MAX_RT_PRIO, niceToWeight, NP_IRQS_OFF, NP_NONE, NP_PREEMPT_OFF,
+  CLS_DL, CLS_FAIR, CLS_RT, MAX_RT_PRIO,
+  PH_BODY, PH_IO_ACCESS, PH_IO_LOCKED, PH_IO_TAIL, PH_READ_COPY, PH_READ_WAIT, PH_SLEEP_ARMED, PH_SLEEP_BLOCKED, PH_START, PH_SYSCALL, PH_WRITE_WAKE, niceToWeight, NP_IRQS_OFF, NP_NONE, NP_PREEMPT_OFF,
   type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, SW_BLOCK, SW_IDLE, SW_OTHER,
   SW_PREEMPT_TICK, SW_PREEMPT_WAKEUP, type SwitchObserver, Task, TASK_RUNNING, TASK_SLEEPING,
 } from "./task.js";
@@ -615,7 +616,7 @@ export class LinuxKernel implements TimerTarget {
   /** Wakes a task blocked in A_WAIT (or anywhere it sleeps) from outside the kernel (no CPU context). */
   wakeTask(t: Task, now: number): void {
     // a task about to wait (A_WAIT chosen, not yet asleep) finds the event on its way in
-    if (t.state === TASK_RUNNING && t.act === A_WAIT && t.phase === 0) { t.wakeToken = true; return; }
+    if (t.state === TASK_RUNNING && t.act === A_WAIT && t.phase === PH_START) { t.wakeToken = true; return; }
     const c = this.cpus[t.cpu];
     if (this.wake(t, c, now, false) && c.needResched) this.kickIdle(c, now);
   }
@@ -1047,7 +1048,7 @@ export class LinuxKernel implements TimerTarget {
     if (dur < 1e17) this.sim.arm(c.segTimer, now + dur);
     if (kind === EX_TASK) {
       const t = c.curr!;
-      if (t.carrier !== null && t.act === A_GUEST && t.phase === 1) { t.inGuest = true; t.carrier.enter(t, now); }
+      if (t.carrier !== null && t.act === A_GUEST && t.phase === PH_BODY) { t.inGuest = true; t.carrier.enter(t, now); }
     }
   }
 
@@ -1722,9 +1723,9 @@ export class LinuxKernel implements TimerTarget {
 
   // ----------------------------------------------------------------- actions
 
-  /** Syscall entry: phase 1 of an action, in kernel mode, costing `cost` ns. Returns true if that takes time. */
+  /** Syscall entry: phase PH_SYSCALL of an action, in kernel mode, costing `cost` ns. Returns true if that takes time. */
   private enterSyscall(t: Task, cost: number): boolean {
-    t.phase = 1;
+    t.phase = PH_SYSCALL;
     t.inKernel = true;
     t.np = this.syscallNp;
     t.segRemaining = cost;
@@ -1737,7 +1738,7 @@ export class LinuxKernel implements TimerTarget {
     t.np = NP_NONE;
     t.cI = t.cN = t.cP = 0;
     t.kAct = -1;
-    t.phase = 0;
+    t.phase = PH_START;
     t.prog.next(t, now);
   }
 
@@ -1770,10 +1771,10 @@ export class LinuxKernel implements TimerTarget {
   private step(c: KCpu, t: Task, now: number): void {
     switch (t.act) {
       case A_GUEST:
-        if (t.phase === 0) {
+        if (t.phase === PH_START) {
           // vcpu_enter_guest: guest mode until endSegment (preemptible: a host interrupt or
           // a reschedule is a VM exit)
-          t.phase = 1;
+          t.phase = PH_BODY;
           t.inKernel = true;
           t.np = NP_NONE;
           t.segRemaining = Infinity;
@@ -1782,8 +1783,8 @@ export class LinuxKernel implements TimerTarget {
         this.finish(t, now);
         return;
       case A_COMPUTE:
-        if (t.phase === 0) {
-          t.phase = 1;
+        if (t.phase === PH_START) {
+          t.phase = PH_BODY;
           t.inKernel = false;
           t.np = NP_NONE;
           t.segRemaining = t.actArg;
@@ -1792,10 +1793,10 @@ export class LinuxKernel implements TimerTarget {
         this.finish(t, now);
         return;
       case A_SLEEP_UNTIL:
-        if (t.phase === 0) {
+        if (t.phase === PH_START) {
           if (this.enterSyscall(t, this.costOf(c, C.syscall))) return;
         }
-        if (t.phase === 1) {
+        if (t.phase === PH_SYSCALL) {
           // set_current_state(TASK_INTERRUPTIBLE); hrtimer_sleeper_start_expires. An
           // absolute target already past is armed too (do_nanosleep has no shortcut):
           // the forced programming fires it after the clockevent's minimum delta.
@@ -1803,31 +1804,31 @@ export class LinuxKernel implements TimerTarget {
           t.goingToSleep = true;
           const programmed = this.armSleepTimer(c, t, t.actArg, now);
           if (t.probe !== null) this.probeArm(c, t.probe, t.actArg, now);
-          t.phase = 2;
+          t.phase = PH_SLEEP_ARMED;
           const r = programmed ? this.lat.readsHrtimerReprogram * this.clockRead(c) : 0;
           t.segRemaining = this.costOf(c, C.sleep) + r;
           t.segClock = r;
           if (t.segRemaining > 0) return;
         }
-        if (t.phase === 2) {
+        if (t.phase === PH_SLEEP_ARMED) {
           // schedule() unless the timer already woke us
-          t.phase = 3;
+          t.phase = PH_SLEEP_BLOCKED;
           if (t.state === TASK_SLEEPING) { this.resched(c, SW_BLOCK); return; }
         }
         this.finish(t, now);
         return;
       case A_PIPE_WRITE: {
         const pipe = this.pipes[t.actArg];
-        if (t.phase === 0) {
+        if (t.phase === PH_START) {
           if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.costOf(c, C.pipe_write))) return;
         }
-        if (t.phase === 1) {
+        if (t.phase === PH_SYSCALL) {
           pipe.tokens++;
           const r = pipe.reader;
           if (r !== null) {
             pipe.reader = null;
             if (this.wake(r, c, now)) {
-              t.phase = 2;
+              t.phase = PH_WRITE_WAKE;
               t.segRemaining = r.cpu === c.idx
                 ? this.costOf(c, C.wake_up)
                 : this.costOf(c, C.wake_up_remote) + this.costOf(c, C.ipi_send);
@@ -1842,13 +1843,13 @@ export class LinuxKernel implements TimerTarget {
       }
       case A_PIPE_READ: {
         const pipe = this.pipes[t.actArg];
-        if (t.phase === 0) {
+        if (t.phase === PH_START) {
           if (this.enterSyscall(t, this.costOf(c, C.syscall))) return;
         }
-        if (t.phase === 1) {
+        if (t.phase === PH_SYSCALL) {
           if (pipe.tokens > 0) {
             pipe.tokens--;
-            t.phase = 3;
+            t.phase = PH_READ_COPY;
             t.segRemaining = this.costOf(c, C.pipe_read);
             if (t.segRemaining > 0) return;
             this.finish(t, now);
@@ -1858,13 +1859,13 @@ export class LinuxKernel implements TimerTarget {
           pipe.reader = t;
           t.state = TASK_SLEEPING;
           t.goingToSleep = true;
-          t.phase = 2;
+          t.phase = PH_READ_WAIT;
           t.segRemaining = this.costOf(c, C.sleep);
           if (t.segRemaining > 0) return;
         }
-        if (t.phase === 2) {
+        if (t.phase === PH_READ_WAIT) {
           // re-check after the wait preparation: woken in between, or block now
-          t.phase = 1;
+          t.phase = PH_SYSCALL;
           if (t.state === TASK_SLEEPING) this.resched(c, SW_BLOCK);
           return;
         }
@@ -1873,8 +1874,8 @@ export class LinuxKernel implements TimerTarget {
       }
       case A_KERNEL:
       case A_IRQ_WORK:
-        if (t.phase === 0) {
-          t.phase = 1;
+        if (t.phase === PH_START) {
+          t.phase = PH_BODY;
           t.inKernel = true;
           const a = this.lat.activities[t.actArg];
           const r = t.rng ?? c.krng;
@@ -1889,8 +1890,8 @@ export class LinuxKernel implements TimerTarget {
         this.finish(t, now);
         return;
       case A_CLOCK_READ:
-        if (t.phase === 0) {
-          t.phase = 1;
+        if (t.phase === PH_START) {
+          t.phase = PH_BODY;
           t.inKernel = false;
           t.np = NP_NONE;
           const r = this.clockRead(c);
@@ -1901,12 +1902,12 @@ export class LinuxKernel implements TimerTarget {
         this.finish(t, now);
         return;
       case A_WAIT:
-        if (t.phase === 0 && t.wakeToken) {
+        if (t.phase === PH_START && t.wakeToken) {
           t.wakeToken = false;
-          t.phase = 1;
+          t.phase = PH_BODY;
         }
-        if (t.phase === 0) {
-          t.phase = 1;
+        if (t.phase === PH_START) {
+          t.phase = PH_BODY;
           t.inKernel = true;
           t.np = this.syscallNp;
           t.state = TASK_SLEEPING;
@@ -1921,8 +1922,8 @@ export class LinuxKernel implements TimerTarget {
         // the driver's lock region around the access: interrupts off on non-RT kernels
         const lockNp = a.accessIrqsOff ? NP_IRQS_OFF : this.syscallNp;
         switch (t.phase) {
-          case 0:
-            t.phase = 1;
+          case PH_START:
+            t.phase = PH_SYSCALL;
             t.inKernel = true;
             t.np = this.syscallNp;
             t.ioLeft = a.accesses;
@@ -1930,8 +1931,8 @@ export class LinuxKernel implements TimerTarget {
             t.segRemaining = this.costOf(c, C.syscall);
             if (t.segRemaining > 0) return;
           // falls through
-          case 1: {
-            t.phase = 2;
+          case PH_SYSCALL: {
+            t.phase = PH_IO_LOCKED;
             const half = Math.floor(t.kWork / 2);
             t.kWork -= half;
             t.np = lockNp;
@@ -1939,8 +1940,8 @@ export class LinuxKernel implements TimerTarget {
             if (half > 0) return;
           }
           // falls through
-          case 2: {
-            t.phase = 3;
+          case PH_IO_LOCKED: {
+            t.phase = PH_IO_ACCESS;
             // the access instruction: atomic for the guest; the host may suspend the CPU meanwhile
             const h = this.host;
             const extra = h.deviceAccess !== undefined ? h.deviceAccess(c.idx, now) : (this.cost[C.device_access] ?? 0);
@@ -1949,18 +1950,18 @@ export class LinuxKernel implements TimerTarget {
             if (extra > 0 || !c.running) return;
           }
           // falls through
-          case 3:
+          case PH_IO_ACCESS:
             if (--t.ioLeft > 0) {
               // the next register access of the operation, after the driver's work between them,
               // still inside the lock region
-              t.phase = 2;
+              t.phase = PH_IO_LOCKED;
               t.np = lockNp;
               t.segRemaining = a.accessGap !== null ? a.accessGap.sample(t.rng ?? c.krng) : 0;
               if (t.segRemaining > 0) return;
               this.step(c, t, now);
               return;
             }
-            t.phase = 4;
+            t.phase = PH_IO_TAIL;
             t.np = lockNp;
             t.segRemaining = t.kWork;
             t.kWork = 0;

@@ -1,4 +1,6 @@
-import { EventQueue } from "./queue.js";
+import { EventQueue, LATE, NORMAL, PRIO_KEY, URGENT } from "./queue.js";
+
+export { LATE, NORMAL, URGENT };
 import { RandomStreams } from "./random.js";
 
 /**
@@ -19,13 +21,12 @@ export const SEC = 1_000_000_000;
  * The discrete-event core: an integer-nanosecond clock, a table of re-armable
  * timers and the binary-heap event queue.
  *
- * A timer is registered once (target, kind, arg) and then armed and cancelled
- * any number of times. Cancelling or re-arming bumps the timer's generation;
- * stale heap entries are skipped when popped (lazy deletion), so arming is
- * O(log n) and cancelling O(1). Stale entries stay visible to
- * `queue.peekTime()` until popped, and results depend on it
- * (LinuxKernel.raiseIrq defers a timer interrupt while any entry, stale or
- * not, is due at the current instant): deleting eagerly would change them.
+ * A timer is registered once (target, kind, arg, same-instant priority) and
+ * then armed and cancelled any number of times. Cancelling or re-arming bumps
+ * the timer's generation; stale heap entries are skipped when popped (lazy
+ * deletion), so arming is O(log n) and cancelling O(1). Stale entries have no
+ * effect on the model: same-instant ordering comes only from the event key
+ * (time, priority, insertion order), see queue.ts URGENT / NORMAL / LATE.
  */
 export class Simulator {
   now = 0;
@@ -38,6 +39,8 @@ export class Simulator {
   private args: number[] = [];
   private gens = new Int32Array(64);
   private armedAt = new Float64Array(64);
+  /** Priority key of each timer (priority * PRIO_KEY). */
+  private prioKeys = new Float64Array(64);
   private nTimers = 0;
   private stopRequested = false;
 
@@ -45,13 +48,19 @@ export class Simulator {
     this.random = new RandomStreams(String(seed));
   }
 
-  /** Registers a timer and returns its id. Setup-time only. */
-  timer(target: TimerTarget, kind: number, arg = 0): number {
+  /**
+   * Registers a timer and returns its id. `priority` orders its firings
+   * among the events of the same instant (URGENT, NORMAL or LATE). Setup-time only.
+   */
+  timer(target: TimerTarget, kind: number, arg = 0, priority = NORMAL): number {
+    if (priority !== URGENT && priority !== NORMAL && priority !== LATE) throw new Error(`unknown event priority ${priority}`);
     const id = this.nTimers++;
     if (id >= this.gens.length) {
       const g = new Int32Array(this.gens.length * 2); g.set(this.gens); this.gens = g;
       const a = new Float64Array(this.armedAt.length * 2); a.set(this.armedAt); this.armedAt = a;
+      const p = new Float64Array(this.prioKeys.length * 2); p.set(this.prioKeys); this.prioKeys = p;
     }
+    this.prioKeys[id] = priority * PRIO_KEY;
     this.targets.push(target);
     this.kinds.push(kind);
     this.args.push(arg);
@@ -63,7 +72,7 @@ export class Simulator {
   arm(id: number, t: number): void {
     const g = ++this.gens[id];
     this.armedAt[id] = t;
-    this.queue.push(t < this.now ? this.now : t, id, g);
+    this.queue.push(t < this.now ? this.now : t, id, g, this.prioKeys[id]);
   }
 
   /** Cancels a timer if armed. */

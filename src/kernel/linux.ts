@@ -89,7 +89,7 @@
  * hrtimers are expired in hard interrupt context on PREEMPT_RT too, and
  * MAX_SOFTIRQ_TIME deferral to ksoftirqd is not modelled.
  */
-import type { Simulator, TimerTarget } from "../engine/sim.js";
+import { LATE, type Simulator, type TimerTarget } from "../engine/sim.js";
 import type { RandomStream } from "../engine/random.js";
 import { C } from "../hw/board.js";
 import { CfsRq, cfsTunables, type CfsTunables } from "../sched/linux/cfs.js";
@@ -156,7 +156,7 @@ const EX_SOFTIRQ = 3;
 
 const T_SEG = 0;
 const T_IPI = 2;
-const T_HRIRQ = 4; // a timer interrupt deferred behind the other events of its instant
+const T_HRIRQ = 4; // a timer interrupt delivered after the other events of its instant (LATE priority)
 const T_DEV = 5; // kernel-internal clockevent device (hosts without setTimer)
 
 // hrtimer kinds
@@ -402,7 +402,7 @@ export class LinuxKernel implements TimerTarget {
       c.segTimer = sim.timer(this, T_SEG, i);
       c.ipiTimer = sim.timer(this, T_IPI, i);
       c.devTimer = sim.timer(this, T_DEV, i);
-      c.hrIrqTimer = sim.timer(this, T_HRIRQ, i);
+      c.hrIrqTimer = sim.timer(this, T_HRIRQ, i, LATE);
       this.cpus.push(c);
     }
     for (const c of this.cpus) c.tickHr = this.newHrtimer(HR_TICK, c.idx);
@@ -551,15 +551,23 @@ export class LinuxKernel implements TimerTarget {
 
   /**
    * An interrupt for CPU `cpu` (timer, reschedule IPI, or a device line).
-   * A timer interrupt is taken after every other event of the same instant
-   * (a segment ending exactly at the expiry completes first, and timers of
-   * several hosts' devices expiring together share one interrupt).
+   * On an executing CPU a timer interrupt is taken after every other event
+   * of the same instant (a segment ending exactly at the expiry completes
+   * first, and timers of several hosts' devices expiring together share one
+   * interrupt): a LATE-priority event at `now` delivers it. So does a timer
+   * interrupt raised for an instant after the simulator's clock (Xen's timer
+   * softirq sends VIRQ_TIMER at its NOW(), the interrupt time plus the entry
+   * cost): it must not act before the events in between. On a CPU that is
+   * not executing, raised at the current instant, it becomes pending at
+   * once, so its host sees it (a VM entry at the same instant injects it).
    */
   raiseIrq(cpu: number, irq: number, now: number): void {
-    if (irq === IRQ_TIMER && this.sim.queue.peekTime() <= now) {
+    if (irq === IRQ_TIMER) {
       const c = this.cpus[cpu];
-      if (!this.sim.isArmed(c.hrIrqTimer)) this.sim.arm(c.hrIrqTimer, now);
-      return;
+      if (c.running || now > this.sim.now) {
+        if (!this.sim.isArmed(c.hrIrqTimer)) this.sim.arm(c.hrIrqTimer, now);
+        return;
+      }
     }
     this.raiseIrqNow(cpu, irq, now);
   }

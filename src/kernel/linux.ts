@@ -93,17 +93,21 @@ import { LATE, type Simulator, type TimerTarget } from "../engine/sim.js";
 import type { RandomStream } from "../engine/random.js";
 import { C } from "../hw/board.js";
 import { CfsRq, cfsTunables, type CfsTunables } from "../sched/linux/cfs.js";
-import { cpupri, RtRq, rrTimesliceTicks, rtPrio } from "../sched/linux/rt.js";
 import {
-  DlRq, dlNextPeriod, replenishDlEntity, setParamDl, setupNewDlEntity, updateDlEntity,
-} from "../sched/linux/deadline.js";
+  DEQUEUE_SLEEP, ENQUEUE_MIGRATED, ENQUEUE_WAKEUP, type HrtimerCallback, type SchedAttr, type SchedClass, type SchedCore,
+  WF_FORK, WF_SYNC, WF_TTWU,
+} from "../sched/linux/class.js";
+import { FairSchedClass } from "../sched/linux/fair.js";
+import { RtRq, RtSchedClass, rrTimesliceTicks } from "../sched/linux/rt.js";
+import { DlRq, DlSchedClass } from "../sched/linux/deadline.js";
+import { IdleSchedClass } from "../sched/linux/idle.js";
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL, PREEMPT_RT, type PreemptName } from "./latency.js";
 import {
   A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
-  CLS_DL, CLS_FAIR, CLS_RT, MAX_RT_PRIO,
+  CLS_FAIR, MAX_RT_PRIO,
   PH_BODY, PH_IO_ACCESS, PH_IO_LOCKED, PH_IO_TAIL, PH_READ_COPY, PH_READ_WAIT, PH_SLEEP_ARMED, PH_SLEEP_BLOCKED, PH_START, PH_SYSCALL, PH_WRITE_WAKE, niceToWeight, NP_IRQS_OFF, NP_NONE, NP_PREEMPT_OFF,
-  type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, SW_BLOCK, SW_IDLE, SW_OTHER,
-  SW_PREEMPT_TICK, SW_PREEMPT_WAKEUP, type SwitchObserver, Task, TASK_RUNNING, TASK_SLEEPING,
+  type Program, SCHED_FIFO, SW_BLOCK, SW_IDLE,
+  SW_PREEMPT_WAKEUP, type SwitchObserver, Task, TASK_RUNNING, TASK_SLEEPING,
 } from "./task.js";
 
 /** What the kernel needs from whatever runs its CPUs (bare metal or a hypervisor). */
@@ -161,13 +165,8 @@ const T_DEV = 5; // kernel-internal clockevent device (hosts without setTimer)
 
 // hrtimer kinds
 const HR_SLEEP = 0; // arg: task id (hrtimer_sleeper of clock_nanosleep)
-const HR_DL = 1; // arg: task id (dl_task_timer)
-const HR_RT_PERIOD = 2; // sched_rt_period_timer of def_rt_bandwidth
+const HR_CLASS = 1; // a scheduling class's timer (dl_task_timer, sched_rt_period_timer): its callback object
 const HR_TICK = 3; // arg: CPU (tick_sched_timer)
-
-// enqueue_task_dl flags
-const EN_WAKEUP = 1;
-const EN_REPLENISH = 2;
 
 /** Latency-breakdown components of a probe, in table order. */
 export const LAT_COMPONENTS = [
@@ -201,16 +200,7 @@ export class LatencyProbe {
   constructor(readonly task: Task) {}
 }
 
-/** Scheduling attributes of a task (sched_setattr), times in ns. */
-export interface SchedAttr {
-  policy: number;
-  /** sched_priority 1..99 (SCHED_FIFO, SCHED_RR). */
-  priority?: number;
-  /** SCHED_DEADLINE runtime, deadline, period (ns). */
-  runtime?: number;
-  deadline?: number;
-  period?: number;
-}
+export type { SchedAttr };
 
 /** A pipe carrying 8-byte tokens, with at most one blocked reader. */
 export class Pipe {
@@ -331,7 +321,7 @@ export interface KernelConfig {
 }
 
 /** A Linux kernel instance (one guest, one Dom0, or the native OS). */
-export class LinuxKernel implements TimerTarget {
+export class LinuxKernel implements TimerTarget, SchedCore<KCpu> {
   readonly cpus: KCpu[] = [];
   readonly tasks: Task[] = [];
   readonly pipes: Pipe[] = [];
@@ -347,24 +337,27 @@ export class LinuxKernel implements TimerTarget {
   private readonly cost: Float64Array;
   private readonly sigma: number;
   private readonly mu: number;
-  private readonly smp: boolean;
+  /** @internal More than one CPU: SMP placement, push and pull run. */
+  readonly smp: boolean;
   /** np level of the built-in syscall paths: preemptible with PREEMPT/PREEMPT_RT. */
   private readonly syscallNp: number;
   private guard = 0;
   private guardTime = -1;
-  // RT bandwidth (def_rt_bandwidth and the per-CPU rt_runtime, which RT_RUNTIME_SHARE=false keeps equal)
-  /** rt_bandwidth_enabled(): sched_rt_runtime_us >= 0. */
-  readonly rtBwEnabled: boolean;
-  readonly rtRuntime: number;
-  readonly rtPeriod: number;
-  /** sched_rr_timeslice in ticks. */
-  readonly rrTicks: number;
-  private rtPeriodActive = false;
-  private rtExpires = 0;
-  private rtTimer = -1;
+  // scheduling classes (../sched/linux)
+  /** @internal The class of each Task.cls value (p->sched_class). */
+  readonly classOf: SchedClass<KCpu>[];
+  /** @internal for_each_class order: dl, rt, fair, idle. */
+  readonly classes: SchedClass<KCpu>[];
+  /** @internal */
+  readonly fair: FairSchedClass<KCpu>;
+  /** @internal */
+  readonly rt: RtSchedClass<KCpu>;
+  /** @internal */
+  readonly dl: DlSchedClass<KCpu>;
   // hrtimers: parallel arrays indexed by hrtimer id
   private readonly hrKind: number[] = [];
   private readonly hrArg: number[] = [];
+  private readonly hrCb: (HrtimerCallback<KCpu> | null)[] = [];
   private readonly hrCpu: number[] = [];
   /** Soft and hard expiry (ns); hard = soft + slack. */
   private readonly hrSoft: number[] = [];
@@ -388,11 +381,19 @@ export class LinuxKernel implements TimerTarget {
     this.tickPeriod = Math.round(1e9 / cfg.hz);
     // the boot instant relative to the hypervisor's clock: a random phase of the jiffies grid
     this.tickPhase = Math.floor(sim.random.get(`${cfg.name}/boot`).next() * this.tickPeriod);
-    const rt = cfg.rtRuntime ?? 950_000_000;
-    this.rtBwEnabled = rt >= 0;
-    this.rtRuntime = rt;
-    this.rtPeriod = cfg.rtPeriod ?? 1_000_000_000;
-    this.rrTicks = rrTimesliceTicks(cfg.rrTimesliceMs ?? 100, cfg.hz);
+    this.fair = new FairSchedClass<KCpu>(this);
+    this.rt = new RtSchedClass<KCpu>(this, {
+      runtime: cfg.rtRuntime ?? 950_000_000,
+      period: cfg.rtPeriod ?? 1_000_000_000,
+      rrTicks: rrTimesliceTicks(cfg.rrTimesliceMs ?? 100, cfg.hz),
+    });
+    this.dl = new DlSchedClass<KCpu>(this, this.rt);
+    const classOf: SchedClass<KCpu>[] = [];
+    classOf[CLS_FAIR] = this.fair;
+    classOf[this.rt.id] = this.rt;
+    classOf[this.dl.id] = this.dl;
+    this.classOf = classOf;
+    this.classes = [this.dl, this.rt, this.fair, new IdleSchedClass()];
     const preempt = cfg.preempt ?? (cfg.preemptFull ? "full" : "none");
     this.lat = new KernelLatencyModel(kernelData(cfg.kernelData), preempt, cfg.kernelWorkScale ?? 1);
     this.preempt = this.lat.preempt;
@@ -405,7 +406,7 @@ export class LinuxKernel implements TimerTarget {
       c.hrIrqTimer = sim.timer(this, T_HRIRQ, i, LATE);
       this.cpus.push(c);
     }
-    for (const c of this.cpus) c.tickHr = this.newHrtimer(HR_TICK, c.idx);
+    for (const c of this.cpus) c.tickHr = this.initHrtimer(HR_TICK, c.idx, null);
   }
 
   /** Registers a context-switch observer. */
@@ -469,35 +470,23 @@ export class LinuxKernel implements TimerTarget {
     this.tasks.push(t);
     const c = this.cpus[cpu];
     t.state = TASK_RUNNING;
-    if (attr === undefined || attr.policy === SCHED_NORMAL) {
-      c.rq.placeEntity(t, true);
-      t.vruntime -= c.rq.minVruntime; // enqueue without WAKEUP renormalises
-      c.rq.enqueue(t, this.clockTask(c, now), false, false);
-      prog.next(t, now);
-      if (c.curr === null) this.resched(c, SW_IDLE);
-      return t;
+    // sched_setattr before it runs: __setscheduler picks the class of the policy
+    let cls: SchedClass<KCpu> = this.fair;
+    if (attr !== undefined) {
+      let k = 0;
+      while (k < this.classes.length && !this.classes[k].hasPolicy(attr.policy)) k++;
+      if (k === this.classes.length) throw new Error(`unknown policy ${attr.policy}`);
+      cls = this.classes[k];
+      t.policy = attr.policy;
+      t.cls = cls.id;
+      cls.setParams(t, attr, now);
     }
-    t.policy = attr.policy;
-    if (attr.policy === SCHED_FIFO || attr.policy === SCHED_RR) {
-      t.cls = CLS_RT;
-      t.rtPriority = attr.priority ?? 50;
-      t.prio = rtPrio(t.rtPriority);
-      t.timeSlice = this.rrTicks;
-      this.enqueueRt(c, t, false, now);
-    } else if (attr.policy === SCHED_DEADLINE) {
-      t.cls = CLS_DL;
-      t.prio = -1;
-      setParamDl(t, attr.runtime!, attr.deadline!, attr.period ?? attr.deadline!);
-      t.dlTimer = this.newHrtimer(HR_DL, t.id);
-      setupNewDlEntity(t, now);
-      t.onRq = true;
-      c.dl.insert(t);
-    } else {
-      throw new Error(`unknown policy ${attr.policy}`);
-    }
+    // wake_up_new_task: task_fork, activate_task, check_preempt_curr, task_woken
+    cls.taskFork(c, t, now);
+    cls.enqueueTask(c, t, 0, now);
     prog.next(t, now);
-    if (!c.needResched) this.checkPreemptCurr(c, t);
-    if (this.smp) this.taskWoken(c, t, c, now);
+    if (!c.needResched) this.checkPreemptCurr(c, t, WF_FORK, now);
+    if (this.smp) cls.taskWoken(c, t, c, now);
     return t;
   }
 
@@ -519,8 +508,8 @@ export class LinuxKernel implements TimerTarget {
     return this.cfg.paravirtTimeAccounting ? now - this.host.steal(c.idx, now) : now;
   }
 
-  /** rq->nr_running: CFS, RT (unless throttled) and DL tasks queued on CPU c. */
-  private nrRunning(c: KCpu): number {
+  /** @internal rq->nr_running: CFS, RT (unless throttled) and DL tasks queued on CPU c. */
+  nrRunning(c: KCpu): number {
     return c.rq.nrRunning + (c.rt.queued ? c.rt.nr : 0) + c.dl.n;
   }
 
@@ -666,11 +655,17 @@ export class LinuxKernel implements TimerTarget {
     c.tickOn = true;
   }
 
+  /** @internal hrtimer_init for a scheduling class's timer (SchedCore). */
+  newHrtimer(cb: HrtimerCallback<KCpu>, arg: number): number {
+    return this.initHrtimer(HR_CLASS, arg, cb);
+  }
+
   /** Registers a kernel hrtimer (setup, or the first use by a task). */
-  private newHrtimer(kind: number, arg: number): number {
+  private initHrtimer(kind: number, arg: number, cb: HrtimerCallback<KCpu> | null): number {
     const id = this.hrKind.length;
     this.hrKind.push(kind);
     this.hrArg.push(arg);
+    this.hrCb.push(cb);
     this.hrCpu.push(0);
     this.hrSoft.push(0);
     this.hrHard.push(0);
@@ -679,8 +674,8 @@ export class LinuxKernel implements TimerTarget {
     return id;
   }
 
-  /** hrtimer_is_queued. */
-  private hrtimerQueued(id: number): boolean {
+  /** @internal hrtimer_is_queued. */
+  hrtimerQueued(id: number): boolean {
     return this.hrPos[id] >= 0;
   }
 
@@ -732,9 +727,9 @@ export class LinuxKernel implements TimerTarget {
    * hrtimer_start_range_ns on CPU `cpu`: soft expiry `soft`, hard expiry
    * soft + slack. Reprograms the device when the timer becomes the first to
    * expire (unless hrtimer_interrupt is running there). Returns true if it
-   * programmed the device.
+   * programmed the device. @internal
    */
-  private hrtimerStart(id: number, cpu: number, soft: number, slack: number, now: number): boolean {
+  hrtimerStart(id: number, cpu: number, soft: number, slack: number, now: number): boolean {
     let force = false;
     if (this.hrPos[id] >= 0) {
       // remove_hrtimer(restart): the device of its CPU is reprogrammed if it was the next to expire
@@ -822,8 +817,7 @@ export class LinuxKernel implements TimerTarget {
         p.fired = true;
       }
       this.wake(t, c, now, false);
-    } else if (k === HR_DL) this.dlTaskTimer(c, this.tasks[this.hrArg[id]], now);
-    else this.rtPeriodTimer(c, now);
+    } else this.hrCb[id]!.hrtimerExpired(c, this.hrArg[id], now);
   }
 
   /** tick_sched_timer -> scheduler_tick -> curr->sched_class->task_tick. */
@@ -831,12 +825,7 @@ export class LinuxKernel implements TimerTarget {
     const t = c.curr;
     if (t === null) { c.tickOn = false; return; } // the tick stops (NO_HZ idle); schedule() restarts it for the next task
     this.armTick(c, now);
-    if (t.cls === CLS_FAIR) {
-      const rq = c.rq;
-      rq.updateCurr(this.clockTask(c, now));
-      if (rq.nrRunning > 1 && !c.needResched && rq.checkPreemptTick()) this.resched(c, SW_PREEMPT_TICK);
-    } else if (t.cls === CLS_RT) this.taskTickRt(c, t, now);
-    else this.updateCurrDl(c, t, this.clockTask(c, now), now);
+    this.classOf[t.cls].taskTick(c, t, now);
   }
 
   // ------------------------------------------------------------ latency probe
@@ -1141,15 +1130,15 @@ export class LinuxKernel implements TimerTarget {
     }
   }
 
-  /** Sets need_resched on CPU c (resched_curr), remembering why. */
-  private resched(c: KCpu, reason: number): void {
+  /** @internal Sets need_resched on CPU c (resched_curr), remembering why. */
+  resched(c: KCpu, reason: number): void {
     if (c.needResched) return;
     c.needResched = true;
     c.reschedReason = reason;
   }
 
-  /** resched_curr(rq) from code running on CPU `from` (null: no CPU context): an IPI when remote. */
-  private reschedFrom(from: KCpu | null, c: KCpu, reason: number, now: number): void {
+  /** @internal resched_curr(rq) from code running on CPU `from` (null: no CPU context): an IPI when remote. */
+  reschedFrom(from: KCpu | null, c: KCpu, reason: number, now: number): void {
     if (c.needResched) return;
     this.resched(c, reason);
     if (from !== null && from !== c) {
@@ -1158,8 +1147,8 @@ export class LinuxKernel implements TimerTarget {
     }
   }
 
-  /** A resched of CPU c that accounting done from CPU `from` has just requested needs an IPI when remote. */
-  private ipiIfNewResched(from: KCpu, c: KCpu, had: boolean, now: number): void {
+  /** @internal A resched of CPU c that accounting done from CPU `from` has just requested needs an IPI when remote. */
+  ipiIfNewResched(from: KCpu, c: KCpu, had: boolean, now: number): void {
     if (!had && c.needResched && from !== c) {
       from.ipisSent++;
       this.host.sendIpi(from.idx, c.idx, now);
@@ -1209,13 +1198,11 @@ export class LinuxKernel implements TimerTarget {
   /** __schedule() on CPU c. */
   private schedule(c: KCpu, now: number): void {
     const prev = c.curr;
-    const rq = c.rq;
-    const clock = this.clockTask(c, now);
     let reason = c.reschedReason;
     if (prev !== null) {
       if (prev.state === TASK_SLEEPING) {
-        if (prev.cls === CLS_FAIR) rq.dequeue(prev, clock, true);
-        else this.deactivate(c, prev, clock, now);
+        // deactivate_task(DEQUEUE_SLEEP)
+        this.classOf[prev.cls].dequeueTask(c, prev, DEQUEUE_SLEEP, now);
         prev.goingToSleep = false;
         prev.nvcsw++;
         reason = SW_BLOCK;
@@ -1223,14 +1210,11 @@ export class LinuxKernel implements TimerTarget {
     } else {
       reason = SW_IDLE;
     }
-    // pick_next_task: the all-CFS fast path, else class by class
-    const next = (prev === null || prev.cls === CLS_FAIR) && !c.rt.queued && c.dl.n === 0
-      ? rq.pickNext(clock)
-      : this.pickNextSlow(c, prev, clock, now);
+    const next = this.pickNextTask(c, prev, now);
     // need_resched is cleared after picking, as __schedule does
     c.needResched = false;
     if (next === prev) {
-      if (this.smp && next !== null && next.cls !== CLS_FAIR) this.pushAfterSchedule(c, next, now);
+      if (this.smp && next !== null) this.classOf[next.cls].balanceCallback(c, next, now);
       return;
     }
     if (prev !== null && prev.state === TASK_RUNNING) prev.nivcsw++;
@@ -1243,63 +1227,42 @@ export class LinuxKernel implements TimerTarget {
       c.prefixKind = PK_CS;
       c.prefixRemaining = this.costOf(c, C.context_switch);
       if (!c.tickOn) this.armTick(c, now);
-      if (this.smp && next.cls !== CLS_FAIR) this.pushAfterSchedule(c, next, now);
+      if (this.smp) this.classOf[next.cls].balanceCallback(c, next, now);
     }
   }
 
-  /** put_prev_task_balance + put_prev_task + the class loop of pick_next_task. */
-  private pickNextSlow(c: KCpu, prev: Task | null, clock: number, now: number): Task | null {
-    if (prev !== null && this.smp) {
-      // balance from prev's class downwards, stopping at a class with a runnable task
-      if (prev.cls === CLS_DL) {
-        if (!prev.dlQueued) this.pullDl(c, now);
-        if (c.dl.n === 0 && c.rt.highest() > prev.prio) this.pullRt(c, now);
-      } else if (prev.cls === CLS_RT) {
-        if (!prev.onRq && c.rt.highest() > prev.prio) this.pullRt(c, now);
-      }
-    }
+  /**
+   * __pick_next_task: the fast path when every runnable task is CFS and prev
+   * is CFS or idle, else put_prev_task_balance (balance from prev's class
+   * downwards until a class has a runnable task, SMP only), put_prev_task,
+   * and the for_each_class loop of pick_next_task.
+   */
+  private pickNextTask(c: KCpu, prev: Task | null, now: number): Task | null {
+    if ((prev === null || prev.cls <= CLS_FAIR) && this.nrRunning(c) === c.rq.nrRunning) return this.fair.pickNextTask(c, now);
     if (prev !== null) {
-      if (prev.cls === CLS_RT) this.updateCurrRt(c, prev, clock);
-      else if (prev.cls === CLS_DL) this.updateCurrDl(c, prev, clock, now);
+      if (this.smp) {
+        const cs = this.classes;
+        for (let k = cs.indexOf(this.classOf[prev.cls]); k < cs.length; k++) if (cs[k].balance(c, prev, now)) break;
+      }
+      this.classOf[prev.cls].putPrevTask(c, prev, now);
     }
-    let next = c.dl.leftmost();
-    if (next === null && c.rt.queued) next = c.rt.first();
-    if (next !== null) {
-      if (prev !== null && prev.cls === CLS_FAIR) c.rq.putPrev(clock);
-      next.execStart = clock; // set_next_task_{dl,rt}
-      return next;
+    const cs = this.classes;
+    for (let k = 0; k < cs.length; k++) {
+      const p = cs[k].pickNextTask(c, now);
+      if (p !== null) return p;
     }
-    return c.rq.pickNext(clock);
-  }
-
-  /** deactivate_task for a blocking RT or DL task. */
-  private deactivate(c: KCpu, p: Task, clock: number, now: number): void {
-    if (p.cls === CLS_RT) {
-      if (c.curr !== null && c.curr.cls === CLS_RT) this.updateCurrRt(c, c.curr, clock);
-      c.rt.dequeue(p);
-    } else {
-      if (c.curr !== null && c.curr.cls === CLS_DL) this.updateCurrDl(c, c.curr, clock, now);
-      c.dl.remove(p);
-    }
-    p.onRq = false;
+    return null;
   }
 
   /**
    * check_preempt_curr for a task p just queued on CPU c: a higher class
    * always preempts; within a class the class decides.
    */
-  private checkPreemptCurr(c: KCpu, p: Task): void {
+  private checkPreemptCurr(c: KCpu, p: Task, wakeFlags: number, now: number): void {
     const curr = c.curr;
     if (curr === null) { this.resched(c, SW_IDLE); return; }
-    if (p.cls !== curr.cls) {
-      if (p.cls > curr.cls) this.resched(c, SW_PREEMPT_WAKEUP);
-      return;
-    }
-    if (p.cls === CLS_RT) {
-      if (p.prio < curr.prio) this.resched(c, SW_PREEMPT_WAKEUP); // check_preempt_curr_rt
-    } else if (p.cls === CLS_DL) {
-      if (p.deadline < curr.deadline) this.resched(c, SW_PREEMPT_WAKEUP); // check_preempt_curr_dl
-    }
+    if (p.cls === curr.cls) this.classOf[p.cls].checkPreemptCurr(c, p, wakeFlags, now);
+    else if (p.cls > curr.cls) this.resched(c, SW_PREEMPT_WAKEUP);
   }
 
   /**
@@ -1317,416 +1280,26 @@ export class LinuxKernel implements TimerTarget {
       p.goingToSleep = false;
       return true;
     }
-    let tc: KCpu;
-    if (p.cls === CLS_FAIR) {
-      const target = this.selectCpu(p, waker, sync);
-      tc = this.cpus[target];
-      const migrated = target !== p.cpu;
-      if (migrated) { p.vruntime -= this.cpus[p.cpu].rq.minVruntime; p.nrMigrations++; } // migrate_task_rq_fair
+    const cls = this.classOf[p.cls];
+    const wf = sync ? WF_TTWU | WF_SYNC : WF_TTWU;
+    // select_task_rq, then set_task_cpu (migrate_task_rq) and ttwu_do_activate
+    const target = p.allowed.length === 1 ? p.allowed[0] : cls.selectTaskRq(p, waker, wf);
+    const tc = this.cpus[target];
+    let flags = ENQUEUE_WAKEUP;
+    if (target !== p.cpu) {
+      cls.migrateTaskRq(p, target);
+      p.nrMigrations++;
       p.cpu = target;
-      const clock = this.clockTask(tc, now);
-      tc.rq.enqueue(p, clock, true, migrated);
-      if (!tc.needResched) {
-        if (tc.curr === null) this.resched(tc, SW_IDLE);
-        else if (tc.curr.cls === CLS_FAIR && tc.rq.checkPreemptWakeup(p, clock)) this.resched(tc, SW_PREEMPT_WAKEUP);
-      }
-    } else {
-      const target = p.allowed.length === 1 ? p.allowed[0]
-        : p.cls === CLS_RT ? this.selectRqRt(p, waker) : this.selectRqDl(p, waker);
-      tc = this.cpus[target];
-      if (target !== p.cpu) { p.nrMigrations++; p.cpu = target; }
-      if (p.cls === CLS_RT) this.enqueueRt(tc, p, false, now);
-      else this.enqueueDl(tc, p, EN_WAKEUP, now);
-      if (!tc.needResched) this.checkPreemptCurr(tc, p);
-      if (this.smp) this.taskWoken(tc, p, waker, now);
+      flags |= ENQUEUE_MIGRATED;
     }
+    cls.enqueueTask(tc, p, flags, now);
+    if (!tc.needResched) this.checkPreemptCurr(tc, p, wf, now);
+    if (this.smp) cls.taskWoken(tc, p, waker, now);
     if (tc !== waker && tc.needResched) {
       waker.ipisSent++;
       this.host.sendIpi(waker.idx, tc.idx, now);
     }
     return true;
-  }
-
-  private idleCpu(c: KCpu): boolean {
-    return c.curr === null && this.nrRunning(c) === 0;
-  }
-
-  /**
-   * select_task_rq_fair for a wake-up, simplified: wake_affine_idle
-   * (the waker's CPU if idle, or, for a sync wake-up, if it runs only the
-   * waker), then select_idle_sibling (target if idle, else the previous CPU
-   * if idle, else any idle allowed CPU, else target).
-   */
-  private selectCpu(p: Task, waker: KCpu, sync: boolean): number {
-    const al = p.allowed;
-    if (al.length === 1) return al[0];
-    const prev = p.cpu;
-    let target = prev;
-    const w = waker.idx;
-    if (al.includes(w)) {
-      if (this.idleCpu(waker)) target = this.idleCpu(this.cpus[prev]) ? prev : w;
-      else if (sync && this.nrRunning(waker) === 1) target = w;
-    }
-    if (this.idleCpu(this.cpus[target])) return target;
-    if (prev !== target && al.includes(prev) && this.idleCpu(this.cpus[prev])) return prev;
-    for (let i = 0; i < al.length; i++) if (this.idleCpu(this.cpus[al[i]])) return al[i];
-    return target;
-  }
-
-  // ------------------------------------------------------------- SCHED_RT
-
-  /** enqueue_task_rt (at the tail, or the head) and start_rt_bandwidth. */
-  private enqueueRt(c: KCpu, p: Task, head: boolean, now: number): void {
-    c.rt.enqueue(p, head);
-    p.onRq = true;
-    this.startRtBandwidth(c, now);
-  }
-
-  /** update_curr_rt for the running RT task t of CPU c. */
-  private updateCurrRt(c: KCpu, t: Task, clock: number): void {
-    const d = clock - t.execStart;
-    if (d <= 0) return;
-    t.sumExec += d;
-    t.execStart = clock;
-    if (!this.rtBwEnabled) return;
-    c.rt.rtTime += d;
-    if (this.rtRuntimeExceeded(c)) this.resched(c, SW_OTHER);
-  }
-
-  /** sched_rt_runtime_exceeded (RT_RUNTIME_SHARE off: no borrowing). */
-  private rtRuntimeExceeded(c: KCpu): boolean {
-    const rt = c.rt;
-    if (rt.throttled) return true;
-    const runtime = this.rtRuntime;
-    if (runtime >= this.rtPeriod) return false;
-    if (rt.rtTime > runtime) {
-      if (runtime > 0) rt.throttled = true; // "sched: RT throttling activated"
-      else rt.rtTime = 0;
-      if (rt.throttled) return true; // dequeue_top_rt_rq: the rt_rq is no longer visible
-    }
-    return false;
-  }
-
-  /** task_tick_rt. */
-  private taskTickRt(c: KCpu, t: Task, now: number): void {
-    this.updateCurrRt(c, t, this.clockTask(c, now));
-    if (t.policy !== SCHED_RR) return;
-    if (--t.timeSlice > 0) return;
-    t.timeSlice = this.rrTicks;
-    if (c.rt.notAlone(t)) {
-      c.rt.requeue(t, false);
-      this.resched(c, SW_PREEMPT_TICK);
-    }
-  }
-
-  /** start_rt_bandwidth: (re)starts the period timer, kicking it right away if its expiry has passed. */
-  private startRtBandwidth(c: KCpu, now: number): void {
-    if (!this.rtBwEnabled || this.rtPeriodActive) return;
-    this.rtPeriodActive = true;
-    if (this.rtTimer < 0) this.rtTimer = this.newHrtimer(HR_RT_PERIOD, 0);
-    // hrtimer_forward_now(timer, 0): an expiry in the past moves to now + hrtimer_resolution (1 ns)
-    if (this.rtExpires <= now) this.rtExpires = now + 1;
-    this.hrtimerStart(this.rtTimer, c.idx, this.rtExpires, 0, now);
-  }
-
-  /** hrtimer_forward_now(rt_period_timer, rt_period): returns the overrun count. */
-  private forwardRtTimer(now: number): number {
-    const interval = this.rtPeriod;
-    let e = this.rtExpires;
-    const delta = now - e;
-    if (delta < 0) return 0;
-    let orun = 1;
-    if (delta >= interval) {
-      orun = Math.floor(delta / interval);
-      e += interval * orun;
-      if (e > now) { this.rtExpires = e; return orun; }
-      orun++;
-    }
-    this.rtExpires = e + interval;
-    return orun;
-  }
-
-  /** sched_rt_period_timer, running on CPU c. */
-  private rtPeriodTimer(c: KCpu, now: number): void {
-    let idle = false;
-    for (;;) {
-      const overrun = this.forwardRtTimer(now);
-      if (overrun === 0) break;
-      idle = this.doRtPeriod(c, overrun, now);
-    }
-    if (idle) this.rtPeriodActive = false;
-    else this.hrtimerStart(this.rtTimer, c.idx, this.rtExpires, 0, now);
-  }
-
-  /** do_sched_rt_period_timer: returns true when the timer may stop. */
-  private doRtPeriod(from: KCpu, overrun: number, now: number): boolean {
-    let idle = true;
-    let throttled = false;
-    const runtime = this.rtRuntime;
-    for (const q of this.cpus) {
-      const rt = q.rt;
-      if (rt.rtTime === 0 && rt.nr === 0) continue;
-      let enqueue = false;
-      if (rt.rtTime !== 0) {
-        rt.rtTime -= Math.min(rt.rtTime, overrun * runtime);
-        if (rt.throttled && rt.rtTime < runtime) {
-          rt.throttled = false;
-          enqueue = true;
-        }
-        if (rt.rtTime !== 0 || rt.nr !== 0) idle = false;
-      } else if (rt.nr !== 0) {
-        idle = false;
-        if (!rt.throttled) enqueue = true;
-      }
-      if (rt.throttled) throttled = true;
-      // sched_rt_rq_enqueue
-      if (enqueue && rt.nr !== 0) this.reschedFrom(from, q, SW_OTHER, now);
-    }
-    if (!throttled && !this.rtBwEnabled) return true;
-    return idle;
-  }
-
-  /** select_task_rq_rt at wake-up. */
-  private selectRqRt(p: Task, waker: KCpu): number {
-    let cpu = p.cpu;
-    const curr = this.cpus[cpu].curr;
-    // rt_task(curr) is true for DL tasks too (prio -1)
-    if (curr !== null && curr.prio < MAX_RT_PRIO && (curr.allowed.length < 2 || curr.prio <= p.prio)) {
-      const target = this.findLowestRq(p, waker.idx);
-      if (target !== -1 && p.prio < this.cpus[target].rt.highest()) cpu = target;
-    }
-    return cpu;
-  }
-
-  /** find_lowest_rq: an allowed CPU of the lowest cpupri below p's, preferring p's CPU, then this CPU. */
-  private findLowestRq(p: Task, thisCpu: number): number {
-    const al = p.allowed;
-    if (al.length === 1) return -1;
-    let best = Infinity;
-    for (let i = 0; i < al.length; i++) {
-      const v = cpupri(this.cpus[al[i]].rt.highest());
-      if (v < best) best = v;
-    }
-    if (best >= cpupri(p.prio)) return -1;
-    if (al.includes(p.cpu) && cpupri(this.cpus[p.cpu].rt.highest()) === best) return p.cpu;
-    if (al.includes(thisCpu) && cpupri(this.cpus[thisCpu].rt.highest()) === best) return thisCpu;
-    for (let i = 0; i < al.length; i++) if (cpupri(this.cpus[al[i]].rt.highest()) === best) return al[i];
-    return -1;
-  }
-
-  /** deactivate_task + set_task_cpu + activate_task of a queued RT task. */
-  private moveRt(src: KCpu, dst: KCpu, p: Task, from: KCpu, now: number): void {
-    const had = src.needResched;
-    if (src.curr !== null && src.curr.cls === CLS_RT) this.updateCurrRt(src, src.curr, this.clockTask(src, now));
-    this.ipiIfNewResched(from, src, had, now);
-    src.rt.dequeue(p);
-    p.cpu = dst.idx;
-    p.nrMigrations++;
-    this.enqueueRt(dst, p, false, now);
-  }
-
-  /** push_rt_tasks(c), run by CPU `from`. */
-  private pushRt(c: KCpu, from: KCpu, now: number): void {
-    for (;;) {
-      if (!c.rt.overloaded()) return;
-      const p = c.rt.highestPushable(c.curr, -1);
-      if (p === null) return;
-      if (c.curr !== null && p.prio < c.curr.prio) { this.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now); return; }
-      const target = this.findLowestRq(p, from.idx);
-      if (target === -1 || target === c.idx) return;
-      const tc = this.cpus[target];
-      if (tc.rt.highest() <= p.prio) return;
-      this.moveRt(c, tc, p, from, now);
-      this.reschedFrom(from, tc, SW_PREEMPT_WAKEUP, now);
-    }
-  }
-
-  /** pull_rt_task(c): take queued RT tasks that would run here from overloaded CPUs. */
-  private pullRt(c: KCpu, now: number): void {
-    let count = 0;
-    for (const s of this.cpus) if (s.rt.overloaded()) count++;
-    if (count === 0 || (count === 1 && c.rt.overloaded())) return;
-    let pulled = false;
-    for (const s of this.cpus) {
-      if (s === c || !s.rt.overloaded()) continue;
-      const nextOfSrc = s.rt.highestPushable(s.curr, -1);
-      if (nextOfSrc === null || nextOfSrc.prio >= c.rt.highest()) continue;
-      const p = s.rt.highestPushable(s.curr, c.idx);
-      if (p !== null && p.prio < c.rt.highest()) {
-        if (s.curr !== null && p.prio < s.curr.prio) continue; // it is about to preempt its own CPU
-        this.moveRt(s, c, p, c, now);
-        pulled = true;
-      }
-    }
-    if (pulled) this.resched(c, SW_OTHER);
-  }
-
-  // ------------------------------------------------------- SCHED_DEADLINE
-
-  /** enqueue_task_dl. */
-  private enqueueDl(c: KCpu, p: Task, flags: number, now: number): void {
-    p.onRq = true;
-    // dl_check_constrained_dl: woken after the deadline but before the next period
-    if (!p.dlThrottled && p.dlDeadline !== p.dlPeriod && p.deadline < now && now < dlNextPeriod(p)) {
-      if (this.startDlTimer(c, p, now)) {
-        p.dlThrottled = true;
-        if (p.runtime > 0) p.runtime = 0;
-      }
-    }
-    if (p.dlThrottled && !(flags & EN_REPLENISH)) return; // the replenishment timer will enqueue it
-    if (flags & EN_WAKEUP) updateDlEntity(p, now);
-    else if (flags & EN_REPLENISH) replenishDlEntity(p, now);
-    c.dl.insert(p);
-  }
-
-  /** start_dl_timer: arm the replenishment timer at the next period; false if that instant has passed. */
-  private startDlTimer(c: KCpu, p: Task, now: number): boolean {
-    const act = dlNextPeriod(p);
-    // ktime_us_delta(act, now) < 0, truncated towards zero
-    if (Math.trunc((act - now) / 1000) < 0) return false;
-    if (!this.hrtimerQueued(p.dlTimer)) this.hrtimerStart(p.dlTimer, c.idx, act, 0, now);
-    return true;
-  }
-
-  /** update_curr_dl for the running DL task t of CPU c: charge runtime, throttle when it is used up. */
-  private updateCurrDl(c: KCpu, t: Task, clock: number, now: number): void {
-    if (!t.dlQueued) return;
-    const d = clock - t.execStart;
-    if (d <= 0) return;
-    t.sumExec += d;
-    t.execStart = clock;
-    t.runtime -= d;
-    if (t.runtime <= 0) {
-      t.dlThrottled = true;
-      c.dl.remove(t);
-      if (!this.startDlTimer(c, t, now)) this.enqueueDl(c, t, EN_REPLENISH, now);
-      if (c.dl.leftmost() !== t) this.resched(c, SW_OTHER);
-    }
-    // 5.10 charges DL run time to the RT bandwidth too (sched_rt_bandwidth_account)
-    if (this.rtBwEnabled && (this.rtPeriodActive || c.rt.rtTime < this.rtRuntime)) c.rt.rtTime += d;
-  }
-
-  /** dl_task_timer: replenish a throttled task and queue it again if it is runnable. */
-  private dlTaskTimer(from: KCpu, p: Task, now: number): void {
-    if (p.cls !== CLS_DL || !p.dlThrottled) return;
-    if (!p.onRq) {
-      replenishDlEntity(p, now);
-      return;
-    }
-    const c = this.cpus[p.cpu];
-    this.enqueueDl(c, p, EN_REPLENISH, now);
-    const curr = c.curr;
-    if (curr !== null && curr.cls === CLS_DL) {
-      if (p.deadline < curr.deadline) this.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
-    } else this.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
-    if (this.smp && c.dl.earliestPushable(c.curr, -1) !== null) this.pushDlOnce(c, from, now);
-  }
-
-  /** select_task_rq_dl at wake-up. */
-  private selectRqDl(p: Task, waker: KCpu): number {
-    let cpu = p.cpu;
-    const curr = this.cpus[cpu].curr;
-    if (curr !== null && curr.cls === CLS_DL && (curr.allowed.length < 2 || !(p.deadline < curr.deadline)) && p.allowed.length > 1) {
-      const target = this.findLaterRq(p, waker.idx);
-      if (target !== -1 && (p.deadline < this.cpus[target].dl.earliest() || this.cpus[target].dl.n === 0)) cpu = target;
-    }
-    return cpu;
-  }
-
-  /** find_later_rq over cpudl: an allowed CPU without DL tasks, else the one with the latest earliest deadline. */
-  private findLaterRq(p: Task, thisCpu: number): number {
-    const al = p.allowed;
-    if (al.length === 1) return -1;
-    let anyFree = false;
-    for (let i = 0; i < al.length; i++) if (this.cpus[al[i]].dl.n === 0) { anyFree = true; break; }
-    if (anyFree) {
-      if (al.includes(p.cpu) && this.cpus[p.cpu].dl.n === 0) return p.cpu;
-      if (al.includes(thisCpu) && this.cpus[thisCpu].dl.n === 0) return thisCpu;
-      for (let i = 0; i < al.length; i++) if (this.cpus[al[i]].dl.n === 0) return al[i];
-    }
-    // cpudl_maximum over the root domain
-    let best = -1;
-    let latest = -Infinity;
-    for (const q of this.cpus) {
-      if (q.dl.n > 0 && q.dl.earliest() > latest) { latest = q.dl.earliest(); best = q.idx; }
-    }
-    if (best >= 0 && al.includes(best) && p.deadline < latest) return best;
-    return -1;
-  }
-
-  /** deactivate_task + set_task_cpu + activate_task of a queued DL task. */
-  private moveDl(src: KCpu, dst: KCpu, p: Task, from: KCpu, now: number): void {
-    const had = src.needResched;
-    if (src.curr !== null && src.curr.cls === CLS_DL) this.updateCurrDl(src, src.curr, this.clockTask(src, now), now);
-    this.ipiIfNewResched(from, src, had, now);
-    src.dl.remove(p);
-    p.cpu = dst.idx;
-    p.nrMigrations++;
-    this.enqueueDl(dst, p, 0, now);
-  }
-
-  /** push_dl_task(c), run by CPU `from`; returns true if a task moved. */
-  private pushDlOnce(c: KCpu, from: KCpu, now: number): boolean {
-    if (!c.dl.overloaded()) return false;
-    const p = c.dl.earliestPushable(c.curr, -1);
-    if (p === null) return false;
-    const curr = c.curr;
-    if (curr !== null && curr.cls === CLS_DL && p.deadline < curr.deadline && curr.allowed.length > 1) {
-      this.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
-      return false;
-    }
-    const target = this.findLaterRq(p, from.idx);
-    if (target === -1 || target === c.idx) return false;
-    const tc = this.cpus[target];
-    if (tc.dl.n > 0 && !(p.deadline < tc.dl.earliest())) return false;
-    this.moveDl(c, tc, p, from, now);
-    this.reschedFrom(from, tc, SW_PREEMPT_WAKEUP, now);
-    return true;
-  }
-
-  /** pull_dl_task(c). */
-  private pullDl(c: KCpu, now: number): void {
-    let any = false;
-    for (const s of this.cpus) if (s.dl.overloaded()) { any = true; break; }
-    if (!any) return;
-    let dmin = Infinity;
-    let pulled = false;
-    for (const s of this.cpus) {
-      if (s === c || !s.dl.overloaded()) continue;
-      const nextOfSrc = s.dl.earliestPushable(s.curr, -1);
-      if (c.dl.n > 0 && (nextOfSrc === null || c.dl.earliest() < nextOfSrc.deadline)) continue;
-      if (s.dl.n <= 1) continue;
-      const p = s.dl.earliestPushable(s.curr, c.idx);
-      if (p !== null && p.deadline < dmin && (c.dl.n === 0 || p.deadline < c.dl.earliest())) {
-        const sc = s.curr;
-        if (sc !== null && sc.cls === CLS_DL && p.deadline < sc.deadline) continue;
-        this.moveDl(s, c, p, c, now);
-        dmin = p.deadline;
-        pulled = true;
-      }
-    }
-    if (pulled) this.resched(c, SW_OTHER);
-  }
-
-  // -------------------------------------------------------- SMP RT/DL glue
-
-  /** task_woken_rt / task_woken_dl: push a woken task that will not run here soon. */
-  private taskWoken(c: KCpu, p: Task, from: KCpu, now: number): void {
-    const curr = c.curr;
-    if (curr === p || c.needResched || p.allowed.length < 2 || curr === null) return;
-    if (p.cls === CLS_RT) {
-      if (curr.prio < MAX_RT_PRIO && (curr.allowed.length < 2 || curr.prio <= p.prio)) this.pushRt(c, from, now);
-    } else if (p.cls === CLS_DL) {
-      if (curr.cls === CLS_DL && (curr.allowed.length < 2 || !(p.deadline < curr.deadline))) {
-        while (this.pushDlOnce(c, from, now));
-      }
-    }
-  }
-
-  /** The balance callback queued by set_next_task_{rt,dl}: push what can run elsewhere. */
-  private pushAfterSchedule(c: KCpu, next: Task, now: number): void {
-    if (next.cls === CLS_RT) this.pushRt(c, c, now);
-    else while (this.pushDlOnce(c, c, now));
   }
 
   // ----------------------------------------------------------------- actions
@@ -1756,8 +1329,9 @@ export class LinuxKernel implements TimerTarget {
    * tasks (hrtimer_nanosleep). Returns true if it programmed the device.
    */
   private armSleepTimer(c: KCpu, t: Task, expires: number, now: number): boolean {
-    if (t.sleepTimer < 0) t.sleepTimer = this.newHrtimer(HR_SLEEP, t.id);
-    return this.hrtimerStart(t.sleepTimer, c.idx, expires, t.cls === CLS_FAIR ? t.timerSlackNs : 0, now);
+    if (t.sleepTimer < 0) t.sleepTimer = this.initHrtimer(HR_SLEEP, t.id, null);
+    // rt_task(current) || dl_task(current): no slack
+    return this.hrtimerStart(t.sleepTimer, c.idx, expires, t.prio < MAX_RT_PRIO ? 0 : t.timerSlackNs, now);
   }
 
   /**
@@ -1994,12 +1568,7 @@ export class LinuxKernel implements TimerTarget {
     for (const c of this.cpus) {
       const t = c.curr;
       if (!c.running || t === null) continue;
-      const clock = this.clockTask(c, now);
-      if (t.cls === CLS_FAIR) c.rq.updateCurr(clock);
-      else if (clock > t.execStart && (t.cls === CLS_RT || t.dlQueued)) {
-        t.sumExec += clock - t.execStart;
-        t.execStart = clock;
-      }
+      this.classOf[t.cls].accountCurr(c, t, now);
     }
   }
 }

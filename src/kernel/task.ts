@@ -1,5 +1,4 @@
 import type { RandomStream } from "../engine/random.js";
-import type { LatencyProbe } from "./linux.js";
 
 /** Task states (a subset of Linux's __state). */
 export const TASK_RUNNING = 0; // on a runqueue (running or runnable)
@@ -241,4 +240,28 @@ export const PRIO_TO_WEIGHT = [
 
 export function niceToWeight(nice: number): number {
   return PRIO_TO_WEIGHT[nice + 20];
+}
+
+/** Latency-breakdown components of a probe, in table order. */
+export const LAT_COMPONENTS = [
+  "timer_slop", "hypervisor", "vcpu_not_running", "clock_read", "kernel_nonpreemptible", "irq", "sched", "truncation",
+] as const;
+
+/**
+ * The latency probe of a measuring task: while `armed`, every ns from the
+ * intended expiry on is attributed to a component (see LAT_COMPONENTS).
+ */
+export class LatencyProbe {
+  armed = false;
+  /** The sleep timer's callback ran (the task was woken). */
+  fired = false;
+  /** Intended expiry of the sleep, ns. */
+  expiry = 0;
+  /** ns from the expiry until the timer interrupt was raised (or the timer ran). */
+  wait = 0;
+  /** Device programming in effect when the serving interrupt was raised, and when it was. */
+  devAtRaise = -1;
+  raiseAt = -1;
+  readonly acc = new Float64Array(LAT_COMPONENTS.length);
+  constructor(readonly task: Task) {}
 }

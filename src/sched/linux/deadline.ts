@@ -34,7 +34,7 @@
  * next tick or the next update_curr_dl, as in the kernel.
  */
 import {
-  type HrtimerCallback, type SchedAttr, type SchedClass, type SchedCore, type SchedCpu,
+  type HrtimerCallback, type SchedAttr, type SchedClass, type SchedCore,
   ENQUEUE_REPLENISH, ENQUEUE_WAKEUP,
 } from "./class.js";
 import type { RtCpu, RtSchedClass } from "./rt.js";

@@ -12,6 +12,25 @@ export interface TimerTarget {
   onTimer(kind: number, arg: number, now: number): void;
 }
 
+/**
+ * A simulation that cannot go on: thrown by the run loop (or a model) when the
+ * system stops making progress, e.g. a zero-time loop in which every step of
+ * a cycle costs 0 ns. `time_ns` is the simulated instant it was detected at.
+ */
+export class SimError extends Error {
+  constructor(message: string, readonly time_ns: number) {
+    super(message);
+    this.name = "SimError";
+  }
+}
+
+/**
+ * Consecutive dispatches at one instant after which the run loop gives up
+ * with a SimError: far above any real burst (every timer of a large system
+ * firing at once is thousands), reached in well under a second by a loop.
+ */
+export const MAX_EVENTS_PER_INSTANT = 5_000_000;
+
 /** Nanoseconds per unit, for readability. */
 export const US = 1_000;
 export const MS = 1_000_000;
@@ -109,6 +128,8 @@ export class Simulator {
     let gens = this.gens, armedAt = this.armedAt;
     this.stopRequested = false;
     let nextProgress = onProgress && progressEveryNs > 0 ? this.now + progressEveryNs : Infinity;
+    // no-progress detection: dispatches in a row at one instant
+    let sameTime = -1, sameCount = 0;
     for (;;) {
       // the queue's pop, inlined
       let time: number, id: number, g: number;
@@ -125,6 +146,8 @@ export class Simulator {
         q.popRoot();
       }
       if (g !== gens[id]) continue; // stale: cancelled or re-armed since
+      if (time !== sameTime) { sameTime = time; sameCount = 0; }
+      else if (++sameCount >= MAX_EVENTS_PER_INSTANT) this.noProgress(time, id);
       this.now = time;
       armedAt[id] = -1;
       this.events++;
@@ -138,5 +161,16 @@ export class Simulator {
       if (gens !== this.gens) { gens = this.gens; armedAt = this.armedAt; }
     }
     if (until !== Infinity && this.now < until) this.now = until;
+  }
+
+  private noProgress(time: number, id: number): never {
+    const t = this.targets[id] as { constructor?: { name?: string } };
+    const who = t.constructor?.name ?? "a component";
+    throw new SimError(
+      `no progress: ${MAX_EVENTS_PER_INSTANT.toLocaleString("en")} events in a row at t=${time} ns without time advancing ` +
+      `(the last one for ${who}, timer kind ${this.kinds[id]}): a zero-time loop, in which every step of a cycle costs 0 ns ` +
+      `(e.g. a workload with no work on a board whose costs are all 0, such as the "ideal" preset); give some operation a cost`,
+      time,
+    );
   }
 }

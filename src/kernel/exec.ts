@@ -7,14 +7,22 @@
  * non-preemptible and preemptible chunks (the preemption points of
  * cond_resched / preempt_enable). See linux.ts for the execution model.
  */
+import { SimError } from "../engine/sim.js";
 import { C } from "../hw/board.js";
-import { EX_NONE, EX_PREFIX, EX_SOFTIRQ, EX_TASK, IRQ_DEV0, IRQ_RESCHED, IRQ_TIMER, type KCpu, PK_IRQ, PK_NONE, PK_SCHED } from "./state.js";
+import { EX_NONE, EX_PREFIX, EX_SOFTIRQ, EX_TASK, IRQ_DEV0, IRQ_HIGH0, IRQ_RESCHED, IRQ_TIMER, type KCpu, PK_IRQ, PK_NONE, PK_SCHED } from "./state.js";
 import { HrtimerKernel } from "./hrtimer.js";
 import { PREEMPT_RT } from "./latency.js";
 import { A_GUEST, NP_IRQS_OFF, NP_NONE, PH_BODY, type Task, TASK_SLEEPING } from "./task.js";
 
+/**
+ * Iterations of run() one kernel may make at one instant before it reports a
+ * zero-time loop: far above any real burst (a CPU makes a few per event).
+ */
+export const MAX_STEPS_PER_INSTANT = 1_000_000;
+
 /** The kernel with its per-CPU execution engine. */
 export abstract class ExecKernel extends HrtimerKernel {
+  /** Scheduling decisions (iterations of run()) made at the instant guardTime. */
   protected guard = 0;
   protected guardTime = -1;
   /** The CPU starts executing (the vCPU got a pCPU, or the native CPU woke). */
@@ -165,10 +173,10 @@ export abstract class ExecKernel extends HrtimerKernel {
 
   /** Decides what CPU c executes next (see the header comment). */
   protected run(c: KCpu, now: number): void {
-    if (now === this.guardTime) {
-      if (++this.guard > 1_000_000) throw new Error(`${this.cfg.name}: a million scheduling steps at t=${now} ns without time advancing (zero-cost livelock: give some operation a cost)`);
-    } else { this.guardTime = now; this.guard = 0; }
+    if (now !== this.guardTime) { this.guardTime = now; this.guard = 0; }
     for (;;) {
+      // no-progress detection: decisions of this kernel at one instant
+      if (++this.guard > MAX_STEPS_PER_INSTANT) this.noProgress(c, now);
       if (!c.running) return;
       if (c.prefixRemaining > 0) {
         this.startExec(c, EX_PREFIX, c.prefixRemaining, now);
@@ -182,8 +190,9 @@ export abstract class ExecKernel extends HrtimerKernel {
       const t = c.curr;
       if (c.pendingIrq !== 0 && (t === null || t.segRemaining === 0 || (t.cI === 0 && t.np !== NP_IRQS_OFF))) {
         const x = c.pendingIrq;
-        const irq = 31 - Math.clz32(x & -x);
-        c.pendingIrq = x & ~(1 << irq);
+        let irq = 31 - Math.clz32(x & -x);
+        if (irq < IRQ_HIGH0) c.pendingIrq = x & ~(1 << irq);
+        else irq = this.takeHighIrq(c);
         c.irqs++;
         c.prefixKind = PK_IRQ;
         c.prefixArg = irq;
@@ -248,5 +257,29 @@ export abstract class ExecKernel extends HrtimerKernel {
   busyNs(cpu: number, now: number): number {
     const c = this.cpus[cpu];
     return c.busyNs + (c.busySince >= 0 ? now - c.busySince : 0);
+  }
+
+  /** Takes the lowest pending line >= IRQ_HIGH0 of CPU c (bit 31 of pendingIrq is set). */
+  private takeHighIrq(c: KCpu): number {
+    const ph = c.pendingHigh;
+    let w = 0;
+    while (ph[w] === 0) w++;
+    const x = ph[w];
+    const b = 31 - Math.clz32(x & -x);
+    ph[w] = x & ~(1 << b);
+    let any = false;
+    for (let i = w; i < ph.length; i++) if (ph[i] !== 0) { any = true; break; }
+    if (!any) c.pendingIrq &= ~(1 << IRQ_HIGH0);
+    return IRQ_HIGH0 + (w << 5) + b;
+  }
+
+  private noProgress(c: KCpu, now: number): never {
+    const t = c.curr;
+    throw new SimError(
+      `${this.cfg.name}: no progress: ${MAX_STEPS_PER_INSTANT.toLocaleString("en")} scheduling steps at t=${now} ns without time ` +
+      `advancing (CPU ${c.idx}${t !== null ? `, task ${t.name}` : ""}): a zero-time loop, in which every step of a cycle costs 0 ns ` +
+      `(e.g. context1 with user_ns 0 on a board whose costs are all 0, such as the "ideal" preset); give some operation a cost`,
+      now,
+    );
   }
 }

@@ -10,7 +10,7 @@
  * Not modelled: MAX_SOFTIRQ_TIME deferral to ksoftirqd, interrupt affinity
  * changes, shared lines.
  */
-import { IrqThread, IRQ_DEV0, IRQ_RESCHED, IRQ_TIMER, EX_NONE, EX_SOFTIRQ, EX_TASK, type KCpu, MAX_IRQ } from "./state.js";
+import { IrqThread, IRQ_DEV0, IRQ_RESCHED, IRQ_TIMER, EX_NONE, EX_SOFTIRQ, EX_TASK, type KCpu, IRQ_HIGH0 } from "./state.js";
 import { ExecKernel } from "./exec.js";
 import { PREEMPT_RT } from "./latency.js";
 import { NP_IRQS_OFF, NP_NONE, SCHED_FIFO } from "./task.js";
@@ -31,7 +31,6 @@ export abstract class IrqKernel extends ExecKernel {
     const a = this.lat.activity(activity);
     if (!a.irqContext) throw new Error(`activity ${activity} is not an interrupt`);
     const irq = IRQ_DEV0 + this.irqLines.length;
-    if (irq > MAX_IRQ) throw new Error("too many device interrupt lines");
     this.irqLines.push(a);
     this.irqHandlers.push(handler ?? null);
     this.irqNoThread.push(noThread);
@@ -73,7 +72,14 @@ export abstract class IrqKernel extends ExecKernel {
       }
     }
     if (!c.running && c.pendingSince < 0) c.pendingSince = now; // pending while suspended from now on
-    c.pendingIrq |= 1 << irq;
+    if (irq < IRQ_HIGH0) c.pendingIrq |= 1 << irq;
+    else {
+      const j = irq - IRQ_HIGH0, w = j >> 5;
+      const ph = c.pendingHigh;
+      while (ph.length <= w) ph.push(0);
+      ph[w] |= 1 << (j & 31);
+      c.pendingIrq |= 1 << IRQ_HIGH0;
+    }
     if (c.running) {
       const ek = c.execKind;
       if (ek === EX_TASK) {

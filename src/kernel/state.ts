@@ -48,7 +48,13 @@ export const IRQ_TIMER = 0;
 export const IRQ_RESCHED = 1;
 /** First device interrupt line; lines are handed out by `registerIrq`. */
 export const IRQ_DEV0 = 2;
-export const MAX_IRQ = 31;
+/**
+ * Interrupt lines 0..30 have a bit each in KCpu.pendingIrq; the lines from
+ * IRQ_HIGH0 on (as many as registerIrq hands out) are kept in
+ * KCpu.pendingHigh, and bit 31 of pendingIrq says one of them is pending.
+ * A lower line is taken first either way.
+ */
+export const IRQ_HIGH0 = 31;
 
 /** @internal What a CPU's prefix stands for (KCpu.prefixKind). */
 export const PK_NONE = 0;
@@ -106,7 +112,10 @@ export class KCpu {
   halted = false;
   needResched = false;
   reschedReason = SW_PREEMPT_WAKEUP;
+  /** Pending interrupts: bit i for line i < IRQ_HIGH0, bit 31 for "a line >= IRQ_HIGH0 is pending". */
   pendingIrq = 0;
+  /** Pending lines >= IRQ_HIGH0: bit (i - IRQ_HIGH0) & 31 of word (i - IRQ_HIGH0) >> 5. */
+  readonly pendingHigh: number[] = [];
   prefixKind = PK_NONE;
   prefixArg = 0;
   prefixRemaining = 0;

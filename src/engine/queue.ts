@@ -30,7 +30,11 @@ export const PRIO_KEY = 2 ** 44;
  * every heap entry. About half the pushes of a model run are a new earliest
  * event (a segment end, an interrupt a few µs ahead), which is popped next:
  * the slot takes those without a sift-up to the root and a sift-down from it.
- * No objects are allocated per push/pop; the arrays grow by doubling.
+ * No objects are allocated per push/pop; the arrays grow by doubling. The
+ * queue has no peek: the earliest entry may be stale (lazy deletion in
+ * Simulator), so a model must not read the queue to order its own events;
+ * it gives them a same-instant priority instead. The run loop pops inline
+ * (Simulator.run), and that path is the one the tests exercise.
  */
 export class EventQueue {
   /** @internal Heap entry fields, heap-ordered. */
@@ -62,6 +66,7 @@ export class EventQueue {
     this.gen = new Int32Array(capacity);
   }
 
+  /** Entries in the queue, stale ones (cancelled or re-armed timers, see Simulator) included. */
   get size(): number {
     return this.front ? this.n + 1 : this.n;
   }
@@ -78,11 +83,6 @@ export class EventQueue {
     const s = new Float64Array(cap); s.set(this.seq); this.seq = s;
     const i = new Int32Array(cap); i.set(this.timer); this.timer = i;
     const g = new Int32Array(cap); g.set(this.gen); this.gen = g;
-  }
-
-  /** Time of the earliest entry (Infinity when empty). */
-  peekTime(): number {
-    return this.front ? this.fTime : this.n > 0 ? this.time[0] : Infinity;
   }
 
   /**

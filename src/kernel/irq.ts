@@ -39,21 +39,23 @@ export abstract class IrqKernel extends ExecKernel {
 
   /**
    * An interrupt for CPU `cpu` (timer, reschedule IPI, or a device line).
-   * On an executing CPU a timer interrupt is taken after every other event
-   * of the same instant (a segment ending exactly at the expiry completes
-   * first, and timers of several hosts' devices expiring together share one
-   * interrupt): a LATE-priority event at `now` delivers it. So does a timer
-   * interrupt raised for an instant after the simulator's clock (Xen's timer
-   * softirq sends VIRQ_TIMER at its NOW(), the interrupt time plus the entry
-   * cost): it must not act before the events in between. On a CPU that is
-   * not executing, raised at the current instant, it becomes pending at
-   * once, so its host sees it (a VM entry at the same instant injects it).
+   * A timer interrupt does not cut short a segment of the CPU that ends at
+   * the same instant: when the CPU's segment timer is due now, the interrupt
+   * is delivered by a LATE-priority event after it (and after every other
+   * event of the instant), and a second timer interrupt raised meanwhile
+   * joins it (timers of several devices expiring together share one
+   * interrupt). So is a timer interrupt raised for an instant after the
+   * simulator's clock (Xen's timer softirq sends VIRQ_TIMER at its NOW(),
+   * the interrupt time plus the entry cost): it must not act before the
+   * events in between. Otherwise it is raised at once, so the host sees it
+   * pending (a VM entry at the same instant injects it).
    */
   raiseIrq(cpu: number, irq: number, now: number): void {
     if (irq === IRQ_TIMER) {
       const c = this.cpus[cpu];
-      if (c.running || now > this.sim.now) {
-        if (!this.sim.isArmed(c.hrIrqTimer)) this.sim.arm(c.hrIrqTimer, now);
+      const sim = this.sim;
+      if (now > sim.now || (c.running && (sim.expiry(c.segTimer) === now || sim.isArmed(c.hrIrqTimer)))) {
+        if (!sim.isArmed(c.hrIrqTimer)) sim.arm(c.hrIrqTimer, now);
         return;
       }
     }

@@ -25,11 +25,14 @@ export class SimError extends Error {
 }
 
 /**
- * Consecutive dispatches at one instant after which the run loop gives up
- * with a SimError: far above any real burst (every timer of a large system
- * firing at once is thousands), reached in well under a second by a loop.
+ * The run loop gives up with a SimError when 2^20 (about a million)
+ * dispatches in a row happen at one instant: it compares the clock every
+ * 2^20 dispatches, so a zero-time loop is caught after 1 to 2 million events
+ * (well under a second), far above any real burst at one instant (every
+ * timer of a large system firing at once is thousands).
  */
-export const MAX_EVENTS_PER_INSTANT = 5_000_000;
+export const NO_PROGRESS_EVENTS = 2 ** 20;
+const NO_PROGRESS_MASK = NO_PROGRESS_EVENTS - 1;
 
 /** Nanoseconds per unit, for readability. */
 export const US = 1_000;
@@ -128,8 +131,9 @@ export class Simulator {
     let gens = this.gens, armedAt = this.armedAt;
     this.stopRequested = false;
     let nextProgress = onProgress && progressEveryNs > 0 ? this.now + progressEveryNs : Infinity;
-    // no-progress detection: dispatches in a row at one instant
-    let sameTime = -1, sameCount = 0;
+    // no-progress detection: the clock at every NO_PROGRESS_EVENTS-th dispatch; the same
+    // instant at two checkpoints in a row means that many dispatches without time advancing
+    let checkTime = -1;
     for (;;) {
       // the queue's pop, inlined
       let time: number, id: number, g: number;
@@ -146,11 +150,12 @@ export class Simulator {
         q.popRoot();
       }
       if (g !== gens[id]) continue; // stale: cancelled or re-armed since
-      if (time !== sameTime) { sameTime = time; sameCount = 0; }
-      else if (++sameCount >= MAX_EVENTS_PER_INSTANT) this.noProgress(time, id);
       this.now = time;
       armedAt[id] = -1;
-      this.events++;
+      if ((++this.events & NO_PROGRESS_MASK) === 0) {
+        if (time === checkTime) this.noProgress(time, id);
+        checkTime = time;
+      }
       targets[id].onTimer(kinds[id], args[id], time);
       if (this.stopRequested) return;
       if (time >= nextProgress) {
@@ -167,7 +172,7 @@ export class Simulator {
     const t = this.targets[id] as { constructor?: { name?: string } };
     const who = t.constructor?.name ?? "a component";
     throw new SimError(
-      `no progress: ${MAX_EVENTS_PER_INSTANT.toLocaleString("en")} events in a row at t=${time} ns without time advancing ` +
+      `no progress: over ${NO_PROGRESS_EVENTS.toLocaleString("en")} events in a row at t=${time} ns without time advancing ` +
       `(the last one for ${who}, timer kind ${this.kinds[id]}): a zero-time loop, in which every step of a cycle costs 0 ns ` +
       `(e.g. a workload with no work on a board whose costs are all 0, such as the "ideal" preset); give some operation a cost`,
       time,

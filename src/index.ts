@@ -9,6 +9,7 @@
 export * from "./spec/types.js";
 export * from "./spec/builders.js";
 export { validateSpec, SpecError, type SpecIssue } from "./spec/validate.js";
+export { SimError } from "./engine/sim.js";
 export { simulate, type SimulateOptions } from "./simulate.js";
 export { SimResult, type Table } from "./results/result.js";
 export * from "./results/tables.js";

@@ -1,21 +1,45 @@
 /**
- * The event queue: timer firings ordered by time, then by insertion sequence
- * number, so events at the same instant fire in the order they were
- * scheduled. The simulation is deterministic without relying on the queue's
- * internal layout: (time, seq) is a strict total order, so any correct
- * priority queue pops the same sequence.
+ * Same-instant priorities of an event (SimPy's URGENT / NORMAL, plus LATE):
+ * among events due at the same time, every URGENT one fires before every
+ * NORMAL one, and every NORMAL one before every LATE one, whenever each was
+ * scheduled; events of equal priority fire in the order they were scheduled.
+ * LATE is for an event that must see the outcome of everything else that
+ * happens at its instant (a timer interrupt taken after a segment ending at
+ * the same time).
+ */
+export const URGENT = 0;
+export const NORMAL = 1;
+export const LATE = 2;
+/**
+ * The priority is folded into the sequence key: key = priority * PRIO_KEY +
+ * insertion number. Exact in a double while fewer than 2^44 (1.7e13) events
+ * are scheduled between two clear() calls.
+ */
+export const PRIO_KEY = 2 ** 44;
+
+/**
+ * The event queue: timer firings ordered by time, then by same-instant
+ * priority, then by insertion sequence number, so events of one priority at
+ * the same instant fire in the order they were scheduled. The simulation is
+ * deterministic without relying on the queue's internal layout: (time,
+ * priority, seq) is a strict total order, so any correct priority queue
+ * pops the same sequence.
  *
  * Layout: a binary min-heap on parallel typed arrays (time_ns, seq, timer,
  * gen), plus a one-entry front slot that holds an entry strictly earlier than
  * every heap entry. About half the pushes of a model run are a new earliest
  * event (a segment end, an interrupt a few µs ahead), which is popped next:
  * the slot takes those without a sift-up to the root and a sift-down from it.
- * No objects are allocated per push/pop; the arrays grow by doubling.
+ * No objects are allocated per push/pop; the arrays grow by doubling. The
+ * queue has no peek: the earliest entry may be stale (lazy deletion in
+ * Simulator), so a model must not read the queue to order its own events;
+ * it gives them a same-instant priority instead. The run loop pops inline
+ * (Simulator.run), and that path is the one the tests exercise.
  */
 export class EventQueue {
   /** @internal Heap entry fields, heap-ordered. */
   time: Float64Array;
-  /** @internal */
+  /** @internal Sequence key: priority * PRIO_KEY + insertion number. */
   seq: Float64Array;
   /** @internal */
   timer: Int32Array;
@@ -35,11 +59,6 @@ export class EventQueue {
   fGen = 0;
   private nextSeq = 0;
 
-  /** Fields of the entry removed by the last successful {@link pop}. */
-  popTime = 0;
-  popTimer = 0;
-  popGen = 0;
-
   constructor(capacity = 1024) {
     this.time = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
@@ -47,6 +66,7 @@ export class EventQueue {
     this.gen = new Int32Array(capacity);
   }
 
+  /** Entries in the queue, stale ones (cancelled or re-armed timers, see Simulator) included. */
   get size(): number {
     return this.front ? this.n + 1 : this.n;
   }
@@ -65,21 +85,20 @@ export class EventQueue {
     const g = new Int32Array(cap); g.set(this.gen); this.gen = g;
   }
 
-  /** Time of the earliest entry (Infinity when empty). */
-  peekTime(): number {
-    return this.front ? this.fTime : this.n > 0 ? this.time[0] : Infinity;
-  }
-
-  push(time: number, timer: number, gen: number): void {
-    const sq = this.nextSeq++;
+  /**
+   * Schedules a firing of `timer` (generation `gen`) at `time`; `prioKey` is
+   * the same-instant priority times PRIO_KEY (default NORMAL).
+   */
+  push(time: number, timer: number, gen: number, prioKey = NORMAL * PRIO_KEY): void {
+    const sq = this.nextSeq++ + prioKey;
     if (this.front) {
-      // an equal time goes behind the slot's entry (larger seq)
-      if (time < this.fTime) {
+      // before the slot's entry: an earlier time, or the same time and a smaller key
+      if (time < this.fTime || (time === this.fTime && sq < this.fSeq)) {
         this.heapPush(this.fTime, this.fSeq, this.fTimer, this.fGen);
         this.fTime = time; this.fSeq = sq; this.fTimer = timer; this.fGen = gen;
       } else this.heapPush(time, sq, timer, gen);
-    } else if (this.n === 0 || time < this.time[0]) {
-      // strictly earlier than the heap's root (an equal time goes behind it: larger seq)
+    } else if (this.n === 0 || time < this.time[0] || (time === this.time[0] && sq < this.seq[0])) {
+      // strictly before the heap's root in (time, key) order
       this.front = true;
       this.fTime = time; this.fSeq = sq; this.fTimer = timer; this.fGen = gen;
     } else this.heapPush(time, sq, timer, gen);
@@ -98,19 +117,6 @@ export class EventQueue {
       k = p;
     }
     T[k] = time; S[k] = sq; I[k] = timer; G[k] = gen;
-  }
-
-  /** Removes the earliest entry into popTime/popTimer/popGen. Returns false when empty. */
-  pop(): boolean {
-    if (this.front) {
-      this.front = false;
-      this.popTime = this.fTime; this.popTimer = this.fTimer; this.popGen = this.fGen;
-      return true;
-    }
-    if (this.n === 0) return false;
-    this.popTime = this.time[0]; this.popTimer = this.timer[0]; this.popGen = this.gen[0];
-    this.popRoot();
-    return true;
   }
 
   /** @internal Removes the heap's root entry (the heap is not empty). */

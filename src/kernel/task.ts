@@ -1,5 +1,4 @@
 import type { RandomStream } from "../engine/random.js";
-import type { LatencyProbe } from "./linux.js";
 
 /** Task states (a subset of Linux's __state). */
 export const TASK_RUNNING = 0; // on a runqueue (running or runnable)
@@ -27,6 +26,35 @@ export const A_IRQ_WORK = 8;
  * calls `kernel.endSegment` (the guest halted or exited to user space).
  */
 export const A_GUEST = 9;
+
+/**
+ * Phases of an action (Task.phase): where the kernel is in the action's path.
+ * A phase is the segment that is running (or has just ended); the kernel's
+ * action step moves the task to the next one at each segment boundary. The
+ * values are per action, so two names may share a value.
+ */
+/** The program has just chosen the action; nothing of it has run. */
+export const PH_START = 0;
+/** Single-segment actions (A_COMPUTE, A_GUEST, A_CLOCK_READ, A_KERNEL, A_IRQ_WORK, A_WAIT): the segment, or the wait. */
+export const PH_BODY = 1;
+/** System calls (A_SLEEP_UNTIL, A_PIPE_READ, A_PIPE_WRITE, A_DEVICE_IO): the syscall entry. */
+export const PH_SYSCALL = 1;
+/** A_SLEEP_UNTIL: the hrtimer is armed, set_current_state done; the rest of the sleep path runs. */
+export const PH_SLEEP_ARMED = 2;
+/** A_SLEEP_UNTIL: schedule() was asked for; the task is asleep or woken. */
+export const PH_SLEEP_BLOCKED = 3;
+/** A_PIPE_WRITE: the data is visible; the wake-up of the reader runs. */
+export const PH_WRITE_WAKE = 2;
+/** A_PIPE_READ: the pipe was empty; prepare_to_wait runs (then back to PH_SYSCALL to re-check). */
+export const PH_READ_WAIT = 2;
+/** A_PIPE_READ: a token was taken; the copy to user space runs. */
+export const PH_READ_COPY = 3;
+/** A_DEVICE_IO: the driver's work inside its lock region, before a register access. */
+export const PH_IO_LOCKED = 2;
+/** A_DEVICE_IO: the register access (host.deviceAccess). */
+export const PH_IO_ACCESS = 3;
+/** A_DEVICE_IO: the rest of the driver's path after the last access. */
+export const PH_IO_TAIL = 4;
 
 /**
  * A task that carries a guest CPU (a KVM vCPU thread): told when the host
@@ -212,4 +240,28 @@ export const PRIO_TO_WEIGHT = [
 
 export function niceToWeight(nice: number): number {
   return PRIO_TO_WEIGHT[nice + 20];
+}
+
+/** Latency-breakdown components of a probe, in table order. */
+export const LAT_COMPONENTS = [
+  "timer_slop", "hypervisor", "vcpu_not_running", "clock_read", "kernel_nonpreemptible", "irq", "sched", "truncation",
+] as const;
+
+/**
+ * The latency probe of a measuring task: while `armed`, every ns from the
+ * intended expiry on is attributed to a component (see LAT_COMPONENTS).
+ */
+export class LatencyProbe {
+  armed = false;
+  /** The sleep timer's callback ran (the task was woken). */
+  fired = false;
+  /** Intended expiry of the sleep, ns. */
+  expiry = 0;
+  /** ns from the expiry until the timer interrupt was raised (or the timer ran). */
+  wait = 0;
+  /** Device programming in effect when the serving interrupt was raised, and when it was. */
+  devAtRaise = -1;
+  raiseAt = -1;
+  readonly acc = new Float64Array(LAT_COMPONENTS.length);
+  constructor(readonly task: Task) {}
 }

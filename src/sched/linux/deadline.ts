@@ -1,8 +1,13 @@
 /**
  * SCHED_DEADLINE as in Linux v5.10 kernel/sched/deadline.c: per-CPU EDF
- * queues of constant bandwidth servers (CBS). The kernel model
- * (../../kernel/linux.ts) calls these helpers at the points deadline.c runs
- * them and owns the timers and the cross-CPU parts (push/pull).
+ * queues of constant bandwidth servers (CBS) and dl_sched_class, which owns
+ * the replenishment timers (dl_task_timer) and the cross-CPU parts: SMP
+ * placement as 5.10 does it (select_task_rq_dl with find_later_rq over free
+ * CPUs and the latest deadline), push after a wake-up that does not preempt
+ * (task_woken_dl) and after schedule() (set_next_task_dl's balance
+ * callback), pull when a CPU's earliest deadline gets later (balance_dl).
+ * Pulls are direct; the equal-deadline SMP tie rule
+ * (check_preempt_equal_dl) is not modelled.
  *
  * Modelled rules (function names of deadline.c):
  * - parameters (__setparam_dl, __checkparam_dl): runtime <= deadline <=
@@ -28,7 +33,12 @@
  * HRTICK is off by default in 5.10, so budget overruns are caught at the
  * next tick or the next update_curr_dl, as in the kernel.
  */
-import type { Task } from "../../kernel/task.js";
+import {
+  type HrtimerCallback, type SchedAttr, type SchedClass, type SchedCore,
+  ENQUEUE_REPLENISH, ENQUEUE_WAKEUP,
+} from "./class.js";
+import type { RtCpu, RtSchedClass } from "./rt.js";
+import { CLS_DL, SCHED_DEADLINE, SW_OTHER, SW_PREEMPT_WAKEUP, type Task } from "../../kernel/task.js";
 
 export const DL_SCALE = 10;
 export const BW_SHIFT = 20;
@@ -229,5 +239,241 @@ export class DlRq {
       if (best === null || this.less(t, best)) best = t;
     }
     return best;
+  }
+}
+
+/** A CPU as the DL class sees it: its dl_rq, and its rt_rq for the RT bandwidth DL time is charged to. */
+export interface DlCpu extends RtCpu {
+  readonly dl: DlRq;
+}
+
+/** dl_sched_class. */
+export class DlSchedClass<C extends DlCpu> implements SchedClass<C>, HrtimerCallback<C> {
+  readonly id = CLS_DL;
+  constructor(private readonly core: SchedCore<C>, private readonly rt: RtSchedClass<C>) {}
+
+  hasPolicy(policy: number): boolean {
+    return policy === SCHED_DEADLINE;
+  }
+
+  /** __setscheduler_params: prio -1, __setparam_dl, the dl_timer, and setup_new_dl_entity (a new instance starts now). */
+  setParams(p: Task, attr: SchedAttr, now: number): void {
+    p.prio = -1;
+    setParamDl(p, attr.runtime!, attr.deadline!, attr.period ?? attr.deadline!);
+    p.dlTimer = this.core.newHrtimer(this, p.id);
+    setupNewDlEntity(p, now);
+  }
+
+  taskFork(_c: C, _p: Task, _now: number): void {}
+
+  /** enqueue_task_dl. */
+  enqueueTask(c: C, p: Task, flags: number, now: number): void {
+    p.onRq = true;
+    // dl_check_constrained_dl: woken after the deadline but before the next period
+    if (!p.dlThrottled && p.dlDeadline !== p.dlPeriod && p.deadline < now && now < dlNextPeriod(p)) {
+      if (this.startDlTimer(c, p, now)) {
+        p.dlThrottled = true;
+        if (p.runtime > 0) p.runtime = 0;
+      }
+    }
+    if (p.dlThrottled && !(flags & ENQUEUE_REPLENISH)) return; // the replenishment timer will enqueue it
+    if (flags & ENQUEUE_WAKEUP) updateDlEntity(p, now);
+    else if (flags & ENQUEUE_REPLENISH) replenishDlEntity(p, now);
+    c.dl.insert(p);
+  }
+
+  /** dequeue_task_dl: update_curr_dl, then out of the EDF queue. */
+  dequeueTask(c: C, p: Task, _flags: number, now: number): void {
+    const curr = c.curr;
+    if (curr !== null && curr.cls === CLS_DL) this.updateCurrDl(c, curr, this.core.clockTask(c, now), now);
+    c.dl.remove(p);
+    p.onRq = false;
+  }
+
+  /** check_preempt_curr_dl: a strictly earlier deadline. */
+  checkPreemptCurr(c: C, p: Task, _wakeFlags: number, _now: number): void {
+    if (p.deadline < c.curr!.deadline) this.core.resched(c, SW_PREEMPT_WAKEUP);
+  }
+
+  /** pick_next_task_dl + set_next_task_dl. */
+  pickNextTask(c: C, now: number): Task | null {
+    const p = c.dl.leftmost();
+    if (p !== null) p.execStart = this.core.clockTask(c, now);
+    return p;
+  }
+
+  /** put_prev_task_dl: update_curr_dl. */
+  putPrevTask(c: C, prev: Task, now: number): void {
+    this.updateCurrDl(c, prev, this.core.clockTask(c, now), now);
+  }
+
+  /** start_dl_timer: arm the replenishment timer at the next period; false if that instant has passed. */
+  private startDlTimer(c: C, p: Task, now: number): boolean {
+    const act = dlNextPeriod(p);
+    // ktime_us_delta(act, now) < 0, truncated towards zero
+    if (Math.trunc((act - now) / 1000) < 0) return false;
+    if (!this.core.hrtimerQueued(p.dlTimer)) this.core.hrtimerStart(p.dlTimer, c.idx, act, 0, now);
+    return true;
+  }
+
+  /** update_curr_dl for the running DL task t of CPU c: charge runtime, throttle when it is used up. */
+  private updateCurrDl(c: C, t: Task, clock: number, now: number): void {
+    if (!t.dlQueued) return;
+    const d = clock - t.execStart;
+    if (d <= 0) return;
+    t.sumExec += d;
+    t.execStart = clock;
+    t.runtime -= d;
+    if (t.runtime <= 0) {
+      t.dlThrottled = true;
+      c.dl.remove(t);
+      if (!this.startDlTimer(c, t, now)) this.enqueueTask(c, t, ENQUEUE_REPLENISH, now);
+      if (c.dl.leftmost() !== t) this.core.resched(c, SW_OTHER);
+    }
+    // 5.10 charges DL run time to the RT bandwidth too (sched_rt_bandwidth_account)
+    this.rt.bandwidthAccount(c, d);
+  }
+
+  /** task_tick_dl: update_curr_dl. */
+  taskTick(c: C, t: Task, now: number): void {
+    this.updateCurrDl(c, t, this.core.clockTask(c, now), now);
+  }
+
+  accountCurr(c: C, t: Task, now: number): void {
+    const clock = this.core.clockTask(c, now);
+    if (clock > t.execStart && t.dlQueued) {
+      t.sumExec += clock - t.execStart;
+      t.execStart = clock;
+    }
+  }
+
+  /** dl_task_timer: replenish a throttled task and queue it again if it is runnable. */
+  hrtimerExpired(from: C, arg: number, now: number): void {
+    const p = this.core.tasks[arg];
+    if (p.cls !== CLS_DL || !p.dlThrottled) return;
+    if (!p.onRq) {
+      replenishDlEntity(p, now);
+      return;
+    }
+    const c = this.core.cpus[p.cpu];
+    this.enqueueTask(c, p, ENQUEUE_REPLENISH, now);
+    const curr = c.curr;
+    if (curr !== null && curr.cls === CLS_DL) {
+      if (p.deadline < curr.deadline) this.core.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
+    } else this.core.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
+    if (this.core.smp && c.dl.earliestPushable(c.curr, -1) !== null) this.pushDlOnce(c, from, now);
+  }
+
+  // ------------------------------------------------------------------ SMP
+
+  /** select_task_rq_dl at wake-up. */
+  selectTaskRq(p: Task, waker: C, _wakeFlags: number): number {
+    let cpu = p.cpu;
+    const cpus = this.core.cpus;
+    const curr = cpus[cpu].curr;
+    if (curr !== null && curr.cls === CLS_DL && (curr.allowed.length < 2 || !(p.deadline < curr.deadline)) && p.allowed.length > 1) {
+      const target = this.findLaterRq(p, waker.idx);
+      if (target !== -1 && (p.deadline < cpus[target].dl.earliest() || cpus[target].dl.n === 0)) cpu = target;
+    }
+    return cpu;
+  }
+
+  migrateTaskRq(_p: Task, _newCpu: number): void {}
+
+  /** find_later_rq over cpudl: an allowed CPU without DL tasks, else the one with the latest earliest deadline. */
+  private findLaterRq(p: Task, thisCpu: number): number {
+    const al = p.allowed;
+    if (al.length === 1) return -1;
+    const cpus = this.core.cpus;
+    let anyFree = false;
+    for (let i = 0; i < al.length; i++) if (cpus[al[i]].dl.n === 0) { anyFree = true; break; }
+    if (anyFree) {
+      if (al.includes(p.cpu) && cpus[p.cpu].dl.n === 0) return p.cpu;
+      if (al.includes(thisCpu) && cpus[thisCpu].dl.n === 0) return thisCpu;
+      for (let i = 0; i < al.length; i++) if (cpus[al[i]].dl.n === 0) return al[i];
+    }
+    // cpudl_maximum over the root domain
+    let best = -1;
+    let latest = -Infinity;
+    for (const q of cpus) {
+      if (q.dl.n > 0 && q.dl.earliest() > latest) { latest = q.dl.earliest(); best = q.idx; }
+    }
+    if (best >= 0 && al.includes(best) && p.deadline < latest) return best;
+    return -1;
+  }
+
+  /** deactivate_task + set_task_cpu + activate_task of a queued DL task. */
+  private moveDl(src: C, dst: C, p: Task, from: C, now: number): void {
+    const had = src.needResched;
+    if (src.curr !== null && src.curr.cls === CLS_DL) this.updateCurrDl(src, src.curr, this.core.clockTask(src, now), now);
+    this.core.ipiIfNewResched(from, src, had, now);
+    src.dl.remove(p);
+    p.cpu = dst.idx;
+    p.nrMigrations++;
+    this.enqueueTask(dst, p, 0, now);
+  }
+
+  /** push_dl_task(c), run by CPU `from`; returns true if a task moved. */
+  private pushDlOnce(c: C, from: C, now: number): boolean {
+    if (!c.dl.overloaded()) return false;
+    const p = c.dl.earliestPushable(c.curr, -1);
+    if (p === null) return false;
+    const curr = c.curr;
+    if (curr !== null && curr.cls === CLS_DL && p.deadline < curr.deadline && curr.allowed.length > 1) {
+      this.core.reschedFrom(from, c, SW_PREEMPT_WAKEUP, now);
+      return false;
+    }
+    const target = this.findLaterRq(p, from.idx);
+    if (target === -1 || target === c.idx) return false;
+    const tc = this.core.cpus[target];
+    if (tc.dl.n > 0 && !(p.deadline < tc.dl.earliest())) return false;
+    this.moveDl(c, tc, p, from, now);
+    this.core.reschedFrom(from, tc, SW_PREEMPT_WAKEUP, now);
+    return true;
+  }
+
+  /** pull_dl_task(c). */
+  private pullDl(c: C, now: number): void {
+    const cpus = this.core.cpus;
+    let any = false;
+    for (const s of cpus) if (s.dl.overloaded()) { any = true; break; }
+    if (!any) return;
+    let dmin = Infinity;
+    let pulled = false;
+    for (const s of cpus) {
+      if (s === c || !s.dl.overloaded()) continue;
+      const nextOfSrc = s.dl.earliestPushable(s.curr, -1);
+      if (c.dl.n > 0 && (nextOfSrc === null || c.dl.earliest() < nextOfSrc.deadline)) continue;
+      if (s.dl.n <= 1) continue;
+      const p = s.dl.earliestPushable(s.curr, c.idx);
+      if (p !== null && p.deadline < dmin && (c.dl.n === 0 || p.deadline < c.dl.earliest())) {
+        const sc = s.curr;
+        if (sc !== null && sc.cls === CLS_DL && p.deadline < sc.deadline) continue;
+        this.moveDl(s, c, p, c, now);
+        dmin = p.deadline;
+        pulled = true;
+      }
+    }
+    if (pulled) this.core.resched(c, SW_OTHER);
+  }
+
+  /** task_woken_dl: push a woken task that will not run here soon. */
+  taskWoken(c: C, p: Task, waker: C, now: number): void {
+    const curr = c.curr;
+    if (curr === p || c.needResched || p.allowed.length < 2 || curr === null) return;
+    if (curr.cls === CLS_DL && (curr.allowed.length < 2 || !(p.deadline < curr.deadline))) {
+      while (this.pushDlOnce(c, waker, now));
+    }
+  }
+
+  /** balance_dl: pull when prev is no longer queued (blocked or throttled); true when a DL task is runnable. */
+  balance(c: C, prev: Task, now: number): boolean {
+    if (!prev.dlQueued) this.pullDl(c, now);
+    return c.dl.n > 0;
+  }
+
+  /** The balance callback of set_next_task_dl: push_dl_tasks. */
+  balanceCallback(c: C, _next: Task, now: number): void {
+    while (this.pushDlOnce(c, c, now));
   }
 }

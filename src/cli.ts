@@ -32,6 +32,7 @@ import type * as aq from "arquero";
 import { experiments } from "./experiments/index.js";
 import { boardPresets } from "./hw/board.js";
 import { simulate } from "./simulate.js";
+import { SimError } from "./engine/sim.js";
 import { formatValue, SpecError } from "./spec/validate.js";
 import { cyclictestHistogramText } from "./workloads/cyclictest.js";
 import { HistogramFormatError, histogramSummary, parseCyclictestHistogram } from "./results/histogram-in.js";
@@ -438,7 +439,7 @@ function onError(err: unknown): void {
 try {
   main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof SpecError || err instanceof RtAppError) fail(err.message);
+  if (err instanceof SpecError || err instanceof RtAppError || err instanceof SimError) fail(err.message);
   // anything else is a bug in hvsim: a one-line message (the stack with HVSIM_DEBUG=1), exit 1
   if (process.env.HVSIM_DEBUG) throw err;
   process.stderr.write(`hvsim: internal error: ${err instanceof Error ? err.message : formatValue(err)} (HVSIM_DEBUG=1 shows the stack; please report it)\n`);

@@ -102,7 +102,7 @@ import {
   A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
   CLS_DL, CLS_FAIR, CLS_RT, MAX_RT_PRIO, niceToWeight, NP_IRQS_OFF, NP_NONE, NP_PREEMPT_OFF,
   type Program, SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, SW_BLOCK, SW_IDLE, SW_OTHER,
-  SW_PREEMPT_TICK, SW_PREEMPT_WAKEUP, type SwitchObserver, Task, TASK_RUNNING, TASK_SLEEPING,
+  SW_PREEMPT_TICK, SW_PREEMPT_WAKEUP, type SwitchObserver, type WakeObserver, Task, TASK_RUNNING, TASK_SLEEPING,
 } from "./task.js";
 
 /** What the kernel needs from whatever runs its CPUs (bare metal or a hypervisor). */
@@ -410,6 +410,14 @@ export class LinuxKernel implements TimerTarget {
   /** Registers a context-switch observer. */
   observe(o: SwitchObserver): void {
     this.observers.push(o);
+  }
+
+  /** The wake-up observer, if any (one; trace recording): null costs one test per wake-up. */
+  private wakeObs: WakeObserver | null = null;
+
+  /** Registers the wake-up observer (sched_wakeup for trace export). */
+  observeWakeups(o: WakeObserver): void {
+    this.wakeObs = o;
   }
 
   /** Creates a pipe. */
@@ -1228,7 +1236,7 @@ export class LinuxKernel implements TimerTarget {
     c.curr = next;
     c.switches++;
     const obs = this.observers;
-    for (let i = 0; i < obs.length; i++) obs[i].onSwitch(prev, next, reason, now);
+    for (let i = 0; i < obs.length; i++) obs[i].onSwitch(prev, next, reason, now, c.idx);
     if (next !== null) {
       next.cpu = c.idx;
       c.prefixKind = PK_CS;
@@ -1306,6 +1314,7 @@ export class LinuxKernel implements TimerTarget {
     if (p.onRq) {
       // still on its runqueue: it has not finished blocking (ttwu_remote)
       p.goingToSleep = false;
+      if (this.wakeObs !== null) this.wakeObs.onWakeup(p, waker.idx, p.cpu, now);
       return true;
     }
     let tc: KCpu;
@@ -1331,6 +1340,7 @@ export class LinuxKernel implements TimerTarget {
       if (!tc.needResched) this.checkPreemptCurr(tc, p);
       if (this.smp) this.taskWoken(tc, p, waker, now);
     }
+    if (this.wakeObs !== null) this.wakeObs.onWakeup(p, waker.idx, tc.idx, now);
     if (tc !== waker && tc.needResched) {
       waker.ipisSent++;
       this.host.sendIpi(waker.idx, tc.idx, now);

@@ -432,6 +432,12 @@ export const recordSchema = z.strictObject({
   trace_max: opt(int(0, 10_000_000, "max trace rows"), 0),
   /** Keep per-job rows of periodic tasks (max rows; statistics are kept regardless). Default 0. */
   jobs_max: opt(int(0, 100_000_000, "max per-job rows"), 0),
+  /**
+   * Record scheduling events (sched_switch, sched_wakeup at every level) for trace export
+   * (result.exportTrace, `hvsim run --trace`): the first N events are kept (26 bytes each), later
+   * ones are counted as dropped. Default 0 (off).
+   */
+  trace_events_max: opt(int(0, 20_000_000, "max trace events"), 0),
 });
 
 /** The whole simulation, field by field (the cross-field rules are added in ./validate.ts). */

@@ -2,14 +2,15 @@
 # Idempotent setup for a fresh Debian 12 machine (or CI container):
 #   1. Debian packages for headless notebook execution (jupyter nbconvert + nbclient),
 #      the render smoke test (chromium) and the Slurm job-array integration test (slurm-wlm,
-#      munge: a single-node Slurm started by scripts/slurm-start.sh). Skipped when already present.
+#      munge: a single-node Slurm started by scripts/slurm-start.sh) and trace-cmd (the trace.dat
+#      export test reads hvsim's traces back with `trace-cmd report`). Skipped when already present.
 #   2. npm dependencies (npm ci, or npm install when there is no lockfile).
 #   3. npm run build (notebooks import the *built* package through the hvsim self-link).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-jupyter-client chromium slurm-wlm munge)
+APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-jupyter-client chromium slurm-wlm munge trace-cmd)
 log() { echo "[setup] $*"; }
 t0=$SECONDS
 
@@ -22,9 +23,14 @@ have_slurm() {
   [[ -x /usr/sbin/slurmctld ]] && [[ -x /usr/sbin/slurmd ]] && [[ -x /usr/bin/sbatch ]] && [[ -x /usr/sbin/munged ]]
 }
 
-if have_jupyter && { { [[ -x /usr/bin/chromium ]] && have_slurm; } || [[ "$(id -u)" != 0 ]]; }; then
-  log "Debian packages already present (/usr/bin/jupyter, nbclient$([[ -x /usr/bin/chromium ]] && echo ', chromium')$(have_slurm && echo ', slurm-wlm, munge')); skipping apt"
+have_trace_cmd() {
+  [[ -x /usr/bin/trace-cmd ]]
+}
+
+if have_jupyter && { { [[ -x /usr/bin/chromium ]] && have_slurm && have_trace_cmd; } || [[ "$(id -u)" != 0 ]]; }; then
+  log "Debian packages already present (/usr/bin/jupyter, nbclient$([[ -x /usr/bin/chromium ]] && echo ', chromium')$(have_slurm && echo ', slurm-wlm, munge')$(have_trace_cmd && echo ', trace-cmd')); skipping apt"
   have_slurm || log "note: slurm-wlm/munge missing and not root: the Slurm integration test will skip"
+  have_trace_cmd || log "note: trace-cmd missing and not root: the trace.dat read-back test will skip (it fails in CI)"
 elif [[ "$(id -u)" == 0 ]]; then
   log "installing Debian packages: ${APT_PACKAGES[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -32,6 +38,7 @@ elif [[ "$(id -u)" == 0 ]]; then
   apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
   have_jupyter || { log "ERROR: /usr/bin/jupyter or python3 nbclient still missing after apt-get install"; exit 1; }
   have_slurm || { log "ERROR: slurmctld/slurmd/sbatch/munged still missing after apt-get install"; exit 1; }
+  have_trace_cmd || { log "ERROR: /usr/bin/trace-cmd still missing after apt-get install"; exit 1; }
 else
   # Not root and jupyter missing: we cannot install system packages ourselves.
   cat >&2 <<MSG
@@ -40,7 +47,8 @@ else
 [setup]   apt-get update
 [setup]   apt-get install -y --no-install-recommends ${APT_PACKAGES[*]}
 [setup] (chromium is optional: it is only used for the HTML render smoke test; slurm-wlm and munge
-[setup] only for the Slurm job-array integration test, which skips without them.)
+[setup] only for the Slurm job-array integration test, which skips without them; trace-cmd only for
+[setup] the trace.dat read-back test.)
 MSG
   exit 1
 fi

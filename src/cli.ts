@@ -3,8 +3,8 @@
  * hvsim command line.
  *
  *   hvsim list                                   experiments and board presets
- *   hvsim reproduce <experiment> [--json] [--quick]
- *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json | --histogram]
+ *   hvsim reproduce <experiment> [--json] [--quick] [--out FILE]
+ *   hvsim run FILE [--board NAME] [--horizon S] [--seed N] [--json | --histogram] [--out FILE] [--trace OUT]
  *   hvsim compare-histogram REAL.txt SPEC.json [--seed N] [--horizon S] [--json]
  *   hvsim sweep FILE --grid PATH=V1,V2 ... [--seeds N] [--metrics M,...] [--workers K]
  *               [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
@@ -25,8 +25,21 @@
  * `{"spec": file, "seed": n, "tables": {...}}` (run). Progress goes to stderr.
  * `--histogram` prints the run's cyclictest histogram exactly as
  * `cyclictest -q -h N` prints it, for a diff against a real run.
+ *
+ * `--out FILE` (run, reproduce) also saves the tables, by FILE's extension:
+ * `.json` one document (as --json prints), `.csv` or `.arrow` one file per
+ * table with the table name inserted before the extension (out.csv ->
+ * out.tasks.csv, out.vcpus.csv, ...). `--trace OUT` (run) records the
+ * scheduling events (record.trace_events_max, default 1,000,000 here) and
+ * writes them as trace-cmd trace.dat files (OUT ending in .dat: one per level)
+ * or Perfetto JSON (OUT ending in .json). FILE `-` reads the spec from stdin.
+ * Progress goes to stderr: a `\r` counter on a terminal, plain lines every
+ * 10 % otherwise, and a final 100 % line. A closed stdout (`| head`) ends
+ * hvsim quietly.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { extname } from "node:path";
+import * as aqAll from "arquero";
 import { join } from "node:path";
 import type * as aq from "arquero";
 import { experiments } from "./experiments/index.js";
@@ -43,10 +56,12 @@ import { progressReporter } from "./sweep/progress.js";
 
 const USAGE = `usage:
   hvsim list [--json]
-  hvsim reproduce <experiment> [--json] [--quick]
-  hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json | --histogram]
-             FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off])
+  hvsim reproduce <experiment> [--json] [--quick] [--out FILE]
+  hvsim run FILE [--board NAME] [--horizon SECONDS] [--seed N] [--json | --histogram] [--out FILE] [--trace OUT]
+             FILE: a saved spec, or an rt-app file (then also [--cpus N] [--rt-runtime US|off]); - reads stdin
              --histogram: the cyclictest histogram in the format of cyclictest -q -h N
+             --out FILE: save the tables: .json (one document), .csv or .arrow (FILE.<table>.csv per table)
+             --trace OUT: scheduling trace, OUT.dat (trace-cmd/KernelShark, one file per level) or OUT.json (Perfetto)
   hvsim sweep FILE [--grid PATH=V1,V2,...]... [--seeds N] [--metrics TABLE.COLUMN:AGG,...] [--workers K]
              [--shard I/N] [--out DIR] [--cache DIR | --no-cache] [--json]
              PATH: dotted path into the spec (array indices as numbers), e.g. hypervisor.pools.0.scheduler.ratelimit_us
@@ -65,6 +80,8 @@ examples:
   hvsim run spec.json --horizon 2 --seed 7        a saved spec (from JSON.stringify(system()....build()))
   hvsim run taskset.json --board i7-6700 --cpus 2 --rt-runtime off
   hvsim run cyclic.json --histogram               compare with cyclictest -q -h 1000
+  hvsim run spec.json --trace out.dat --out t.csv  a trace for KernelShark, the tables as CSV files
+  cat spec.json | hvsim run - --json              a spec from stdin
   hvsim sweep spec.json --grid horizon_s=0.5,1 --seeds 3 --workers 2
   hvsim compare-histogram real.txt cyclic.json    a real histogram beside a simulated one
 
@@ -109,8 +126,8 @@ function suggest(s: string, known: readonly string[]): string {
 /** The verbs, their positional arguments and their flags (boolean, or taking a value). */
 const VERBS: Record<string, { args: string[]; bool: string[]; value: string[] }> = {
   list: { args: [], bool: ["--json"], value: [] },
-  reproduce: { args: ["<experiment>"], bool: ["--json", "--quick"], value: [] },
-  run: { args: ["FILE"], bool: ["--json", "--histogram"], value: ["--board", "--horizon", "--seed", "--cpus", "--rt-runtime"] },
+  reproduce: { args: ["<experiment>"], bool: ["--json", "--quick"], value: ["--out"] },
+  run: { args: ["FILE"], bool: ["--json", "--histogram"], value: ["--board", "--horizon", "--seed", "--cpus", "--rt-runtime", "--out", "--trace"] },
   "compare-histogram": { args: ["REAL.txt", "SPEC.json"], bool: ["--json"], value: ["--seed", "--horizon"] },
 };
 /** The flags of the verbs that parse their own arguments (sweep, merge). */
@@ -175,6 +192,52 @@ function tablesToJson(tables: Record<string, aq.ColumnTable>): Record<string, un
   return out;
 }
 
+/** The --out formats (by extension). */
+const OUT_EXTS = [".json", ".csv", ".arrow"];
+
+/** Checks an --out FILE's extension before any simulation runs. */
+function checkOut(file: string | undefined): void {
+  if (file === undefined) return;
+  const ext = extname(file).toLowerCase();
+  if (!OUT_EXTS.includes(ext)) fail(`--out ${file}: the extension says the format: ${OUT_EXTS.join(", ")}; got ${JSON.stringify(ext || "(none)")}`);
+}
+
+/**
+ * Saves tables to --out FILE: .json one document (`doc` with the tables), .csv / .arrow one file
+ * per table, named FILE with ".<table>" inserted before the extension. Returns the paths written.
+ */
+function writeOut(file: string, doc: Record<string, unknown>, tables: Record<string, aq.ColumnTable>): string[] {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".json") {
+    writeFileSync(file, JSON.stringify({ ...doc, tables: tablesToJson(tables) }) + "\n");
+    return [file];
+  }
+  const stem = file.slice(0, file.length - ext.length);
+  return Object.entries(tables).map(([name, t]) => {
+    const p = `${stem}.${name}${ext}`;
+    writeFileSync(p, ext === ".csv" ? t.toCSV() : aqAll.toArrowIPC(t));
+    return p;
+  });
+}
+
+/** Progress of one run on stderr: a \r counter on a terminal, else a plain line every 10 %; `done()` prints 100 %. */
+function runProgress(): { update: (f: number) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let next = 10;
+  return {
+    update(f) {
+      const pct = Math.min(100, f * 100);
+      if (tty) { process.stderr.write(`\r${pct.toFixed(0)}% simulated`); return; }
+      if (pct + 1e-9 < next || pct >= 100) return;
+      while (next <= pct + 1e-9) next += 10;
+      process.stderr.write(`${pct.toFixed(0)}% simulated\n`);
+    },
+    done() {
+      process.stderr.write(tty ? "\r100% simulated\n" : "100% simulated\n");
+    },
+  };
+}
+
 function printTables(tables: Record<string, aq.ColumnTable>): void {
   for (const [k, t] of Object.entries(tables)) {
     process.stdout.write(`\n## ${k}\n\n${t.toMarkdown({ limit: 40 })}\n`);
@@ -221,11 +284,14 @@ function main(argv: string[]): void {
       if (!id) usage(2);
       const e = experiments.find((x) => x.id === id);
       if (!e) fail(`unknown experiment ${JSON.stringify(id)}; known: ${experiments.map((x) => x.id).join(", ")}`);
+      checkOut(opt("--out"));
       const t0 = Date.now();
       const tables = e.reproduce({
         quick: flags.has("--quick"),
         onProgress: (m) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`),
       });
+      const out = opt("--out");
+      if (out !== undefined) for (const f of writeOut(out, { experiment: e.id }, tables)) process.stderr.write(`hvsim: wrote ${f}\n`);
       if (json) process.stdout.write(JSON.stringify({ experiment: e.id, tables: tablesToJson(tables) }) + "\n");
       else { process.stdout.write(`# ${e.id}: ${e.title}\n`); printTables(tables); }
       return;
@@ -235,11 +301,15 @@ function main(argv: string[]): void {
       if (!file) usage(2);
       let doc: any;
       let text = "";
-      try { text = readFileSync(file, "utf8"); } catch (err) { fail(`cannot read ${file}: ${(err as Error).message}`); }
+      const label = file === "-" ? "(stdin)" : file;
+      try { text = readFileSync(file === "-" ? 0 : file, "utf8"); } catch (err) { fail(`cannot read ${label}: ${(err as Error).message}`); }
       try { doc = JSON.parse(text); } catch {
         // rt-app files may carry comments and trailing commas
-        try { doc = parseRtAppText(text); } catch (err) { fail(`cannot parse ${file}: ${(err as Error).message}`); }
+        try { doc = parseRtAppText(text); } catch (err) { fail(`cannot parse ${label}: ${(err as Error).message}`); }
       }
+      checkOut(opt("--out"));
+      const traceOut = opt("--trace");
+      if (traceOut !== undefined && !/\.(dat|json)$/i.test(traceOut)) fail(`--trace ${traceOut}: the extension says the format: .dat (trace-cmd trace.dat) or .json (Perfetto)`);
       const h = opt("--horizon");
       if (h !== undefined && !(Number(h) > 0)) fail(`--horizon must be a positive number of seconds; got ${h}`);
       const seed = Number(opt("--seed") ?? 1);
@@ -268,16 +338,28 @@ function main(argv: string[]): void {
         if (h !== undefined) spec.horizon_s = Number(h);
         if (boardName !== undefined && spec.board && typeof spec.board === "object") spec.board.preset = boardName;
       }
-      const r = simulate(spec, { seed, onProgress: (f) => process.stderr.write(`\r${(f * 100).toFixed(0)}% simulated`) });
-      process.stderr.write("\n");
+      if (traceOut !== undefined && spec !== null && typeof spec === "object") {
+        // record the scheduling events unless the spec already says how many
+        const rec = spec.record !== null && typeof spec.record === "object" ? spec.record : {};
+        spec = { ...spec, record: { ...rec, trace_events_max: rec.trace_events_max ?? 1_000_000 } };
+      }
+      const progress = runProgress();
+      const r = simulate(spec, { seed, onProgress: progress.update });
+      progress.done();
+      if (traceOut !== undefined && r.traceEvents) {
+        const ev = r.traceEvents;
+        for (const f of r.exportTrace(traceOut)) process.stderr.write(`hvsim: wrote ${f}\n`);
+        process.stderr.write(`hvsim: trace: ${ev.n} events` + (ev.truncated ? `; ${ev.dropped} later events dropped at record.trace_events_max = ${ev.cap} (raise it in the spec)` : "") + "\n");      } else if (traceOut !== undefined) fail(`--trace: ${label} sets record.trace_events_max to 0 (off); remove it or raise it`);
       if (flags.has("--histogram")) {
-        if (!r.tableNames.includes("cyclictest")) fail(`--histogram: ${file} has no cyclictest workload`);
+        if (!r.tableNames.includes("cyclictest")) fail(`--histogram: ${label} has no cyclictest workload`);
         process.stdout.write(cyclictestHistogramText(r));
         return;
       }
       const tables: Record<string, aq.ColumnTable> = {};
       for (const n of r.tableNames) tables[n] = r.table(n);
-      if (json) process.stdout.write(JSON.stringify({ spec: file, seed, tables: tablesToJson(tables) }) + "\n");
+      const out = opt("--out");
+      if (out !== undefined) for (const f of writeOut(out, { spec: label, seed }, tables)) process.stderr.write(`hvsim: wrote ${f}\n`);
+      if (json) process.stdout.write(JSON.stringify({ spec: label, seed, tables: tablesToJson(tables) }) + "\n");
       else {
         const periodic = (r.spec.guests ?? []).some((g) => g.workloads.some((w) => w.kind === "periodic"));
         if (periodic) {
@@ -435,6 +517,12 @@ function onError(err: unknown): void {
   process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 }
+
+// a closed stdout (e.g. `hvsim reproduce x | head`) ends hvsim quietly, as other Unix tools do
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
 
 try {
   main(process.argv.slice(2));

@@ -17,6 +17,7 @@ export * from "./results/stats.js";
 export { gpsFinishTimes, type GpsProgram } from "./results/gps.js";
 export { WORKLOADS, WORKLOAD_KINDS, workloadModule, type WorkloadModule, type WorkloadSet, type WorkloadPlace, type WorkloadRun, type TaskStats } from "./workloads/registry.js";
 export { traceSegments } from "./results/trace.js";
+export { TraceEvents, traceDat, perfettoTrace, runningSlices, EV_SWITCH, EV_WAKEUP, type TraceLevel, type TraceEventJson, type Slices } from "./trace/index.js";
 export * from "./results/histogram-in.js";
 export { boardPresets, resolveBoard, COST_NAMES, type BoardPreset, type Board } from "./hw/board.js";
 export { sysctlFactor, cfsTunables } from "./sched/linux/cfs.js";

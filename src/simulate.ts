@@ -17,6 +17,7 @@ import type { TableSet, TableSource } from "./results/tables.js";
 import type { Task } from "./kernel/task.js";
 import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
 import { guestCostTable } from "./virt/pvops/latency.js";
+import { recordKernel, recordXen, TraceEvents } from "./trace/record.js";
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -113,6 +114,18 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const host = hv.kind === "xen" ? xenHost(sim, board, spec, kernels, from)
     : hv.kind === "kvm" ? kvmHost(sim, board, spec, kernels) : nativeHost(sim, board, kernels[0]);
 
+  // scheduling-event recording for trace export (record.trace_events_max; off by default)
+  const evMax = spec.record?.trace_events_max ?? 0;
+  const events = evMax > 0 ? new TraceEvents(evMax) : null;
+  if (events) {
+    if (hv.kind === "xen") recordXen(events, (host as XenHostHandle).xen);
+    const order = hv.kind === "kvm" ? [kernels.length - 1, ...kernels.map((_, i) => i).slice(0, -1)] : kernels.map((_, i) => i);
+    for (const i of order) {
+      const guest = hv.kind === "xen" || (hv.kind === "kvm" && i !== kernels.length - 1);
+      recordKernel(events, kernels[i], units[i].name, guest ? "vCPU" : "CPU");
+    }
+  }
+
   // workloads, from the registry, in spec order
   const workloads = new WorkloadSets({ spec, sim, from });
   units.forEach((g, i) => {
@@ -125,6 +138,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   sim.run(horizon, opts.onProgress ? (now) => opts.onProgress!(now / horizon) : undefined, opts.onProgress ? step : 0);
   const end = sim.now;
   for (const k of kernels) k.settle(end);
+  if (events) events.endNs = end;
 
   // tables: the host's, the kernels', every workload kind's (SimResult orders them as the catalogue does)
   const tables: TableSet = {
@@ -132,7 +146,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     ...kernelTables(units, kernels, workloads.taskStats(end), end),
     ...workloads.tables(end),
   };
-  return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC });
+  return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC }, events);
 }
 
 /** A host as simulate() drives it: started once, then asked for its tables. */
@@ -140,8 +154,13 @@ interface Host extends TableSource {
   start(now: number): void;
 }
 
+/** The Xen host, with its hypervisor model (for trace recording). */
+interface XenHostHandle extends Host {
+  xen: Xen;
+}
+
 /** Xen: pools with their schedulers, the domains, and one QEMU device model in Dom0 per HVM guest. */
-function xenHost(sim: Simulator, board: Board, spec: SimSpec, kernels: LinuxKernel[], from: number): Host {
+function xenHost(sim: Simulator, board: Board, spec: SimSpec, kernels: LinuxKernel[], from: number): XenHostHandle {
   const hv = spec.hypervisor;
   if (hv.kind !== "xen") throw new Error("not a Xen spec");
   const x = new Xen(sim, board);
@@ -159,6 +178,7 @@ function xenHost(sim: Simulator, board: Board, spec: SimSpec, kernels: LinuxKern
   const dms = d0 ? new XenDeviceModels(x, d0, 0, from) : null;
   x.recordTrace(spec.record?.trace_max ?? 0);
   return {
+    xen: x,
     start: (now) => x.start(now),
     tables: (end) => ({ ...x.tables(end), ...(dms ? dms.tables(end) : {}) }),
   };

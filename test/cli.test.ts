@@ -49,7 +49,7 @@ test("unknown commands and flags are errors with a suggestion (exit 2)", () => {
   usageError(["run", spec, "--horizn", "60"], /unknown flag "--horizn" for "run" \(did you mean "--horizon"\?\)/);
   usageError(["run", spec, "-j"], /unknown flag "-j"/);
   usageError(["--verison"], /unknown flag "--verison" \(did you mean "--version"\?\)/);
-  usageError(["reproduce", "five-schedulers", "--seed", "3"], /--seed does not apply to "reproduce" \(its flags: --json --quick\)/);
+  usageError(["reproduce", "five-schedulers", "--seed", "3"], /--seed does not apply to "reproduce" \(its flags: --json --quick --out\)/);
   usageError(["list", "--quick"], /--quick does not apply to "list"/);
 });
 

@@ -80,12 +80,17 @@ test("rt-app parsing: calibration, timer first, instances, defaults, policies", 
   assert.ok(r.warnings.some((w) => /relative/.test(w)));
 });
 
-test("rt-app files outside the periodic subset are refused with the reason", () => {
+test("rt-app files: the periodic subset becomes periodic tasks, other patterns thread programs, the rest is refused with the reason", () => {
   const base = (t: object) => ({ global: { duration: 1 }, tasks: { x: t } });
-  assert.throws(() => rtApp(base({ run: 100, lock: "m0", timer: { ref: "unique", period: 1000 } })), /lock events are not part/);
-  assert.throws(() => rtApp(base({ run: 100, sleep: 1000 })), /no timer event/);
-  assert.throws(() => rtApp(base({ loop: 10, run: 100, timer: { ref: "unique", period: 1000 } })), /loop -1/);
-  assert.throws(() => rtApp(base({ policy: "SCHED_DEADLINE", "dl-runtime": 200, "dl-period": 2000, run: 100, timer: { ref: "unique", period: 1000 } })), /dl-period/);
+  assert.throws(() => rtApp(base({ run: 100, lock: "m0", timer: { ref: "unique", period: 1000 } })), /x\.lock: lock events are not supported: mutexes/);
+  // run/sleep without a timer, a finite loop, a DL period other than the timer's: thread programs
+  for (const t of [{ run: 100, sleep: 1000 }, { loop: 10, run: 100, timer: { ref: "unique", period: 1000 } },
+    { policy: "SCHED_DEADLINE", "dl-runtime": 200, "dl-period": 2000, run: 100, timer: { ref: "unique", period: 1000 } }]) {
+    const r = rtApp(base(t));
+    assert.equal(r.tasks.length, 0);
+    assert.equal(r.threads.length, 1);
+    assert.equal(r.threads[0].kind, "rtapp");
+  }
   assert.throws(() => rtApp(base({ instance: 2, run: 100, timer: { ref: "shared", period: 1000 } })), /shared by several threads/);
   assert.throws(() => rtApp(base({ run: 100, timer: { ref: "unique", period: 1000 }, cpus: [9] })), /cpus/);
   assert.throws(() => rtApp({ global: {}, tasks: { x: { run: 1, timer: { ref: "unique", period: 10 } } } }), /horizon/);
@@ -118,7 +123,7 @@ test("hvsim run FILE: rt-app files run natively on --board; --json prints only t
     assert.deepEqual(j2.tables.tasks.map((t: any) => t.jobs), short.tables.tasks.map((t: any) => t.jobs));
     // refusals name the reason
     writeFileSync(f, JSON.stringify({ global: { duration: 1 }, tasks: { x: { run: 1, wait: "c" } } }));
-    assert.throws(() => execFileSync(process.execPath, [cli, "run", f], { stdio: "pipe" }), /wait events are not part/);
+    assert.throws(() => execFileSync(process.execPath, [cli, "run", f], { stdio: "pipe" }), /tasks\.x\.wait: wait events are not supported: condition variables/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

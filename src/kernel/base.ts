@@ -16,7 +16,7 @@ import { DlSchedClass } from "../sched/linux/deadline.js";
 import { IdleSchedClass } from "../sched/linux/idle.js";
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL } from "./latency.js";
 import { type CpuHost, KCpu, type KernelConfig, Pipe, T_DEV, T_HRIRQ, T_IPI, T_SEG } from "./state.js";
-import { CLS_FAIR, NP_NONE, NP_PREEMPT_OFF, type Program, type SwitchObserver, type Task } from "./task.js";
+import { CLS_FAIR, NP_NONE, NP_PREEMPT_OFF, type Program, type SwitchObserver, type Task, type WakeObserver } from "./task.js";
 
 /** A Linux kernel instance: state and core helpers (the layers above add the mechanisms). */
 export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
@@ -52,6 +52,8 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   readonly preempt: number;
   host!: CpuHost;
   protected observers: SwitchObserver[] = [];
+  /** The wake-up observer, if any (one; trace recording): null costs one test per wake-up. */
+  protected wakeObs: WakeObserver | null = null;
   protected readonly tickPeriod: number;
   protected readonly tickPhase: number;
   protected readonly cost: Float64Array;
@@ -119,6 +121,11 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   /** Registers a context-switch observer. */
   observe(o: SwitchObserver): void {
     this.observers.push(o);
+  }
+
+  /** Registers the wake-up observer (sched_wakeup for trace export). */
+  observeWakeups(o: WakeObserver): void {
+    this.wakeObs = o;
   }
 
   /** Creates a pipe. */

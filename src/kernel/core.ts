@@ -85,7 +85,7 @@ export abstract class SchedKernel extends IrqKernel {
     c.curr = next;
     c.switches++;
     const obs = this.observers;
-    for (let i = 0; i < obs.length; i++) obs[i].onSwitch(prev, next, reason, now);
+    for (let i = 0; i < obs.length; i++) obs[i].onSwitch(prev, next, reason, now, c.idx);
     if (next !== null) {
       next.cpu = c.idx;
       c.prefixKind = PK_CS;
@@ -142,6 +142,7 @@ export abstract class SchedKernel extends IrqKernel {
     if (p.onRq) {
       // still on its runqueue: it has not finished blocking (ttwu_remote)
       p.goingToSleep = false;
+      if (this.wakeObs !== null) this.wakeObs.onWakeup(p, waker.idx, p.cpu, now);
       return true;
     }
     const cls = this.classOf[p.cls];
@@ -159,6 +160,7 @@ export abstract class SchedKernel extends IrqKernel {
     cls.enqueueTask(tc, p, flags, now);
     if (!tc.needResched) this.checkPreemptCurr(tc, p, wf, now);
     if (this.smp) cls.taskWoken(tc, p, waker, now);
+    if (this.wakeObs !== null) this.wakeObs.onWakeup(p, waker.idx, tc.idx, now);
     if (tc !== waker && tc.needResched) {
       waker.ipisSent++;
       this.host.sendIpi(waker.idx, tc.idx, now);

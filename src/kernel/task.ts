@@ -104,7 +104,13 @@ export interface Program {
 
 /** Observer of context switches (used by workloads that classify hand-offs). */
 export interface SwitchObserver {
-  onSwitch(prev: Task | null, next: Task | null, reason: number, now: number): void;
+  /** `cpu`: the kernel CPU that switched (observers that classify hand-offs may ignore it). */
+  onSwitch(prev: Task | null, next: Task | null, reason: number, now: number, cpu: number): void;
+}
+
+/** Observer of wake-ups (try_to_wake_up of a sleeping task), e.g. for trace export. */
+export interface WakeObserver {
+  onWakeup(p: Task, wakerCpu: number, targetCpu: number, now: number): void;
 }
 
 /**

@@ -30,4 +30,5 @@ export {
   stackedBarFigure,
   cdfSampleIndices,
 } from "./figures.js";
+export { taskGanttFigure, type TaskGanttFigureOptions } from "./gantt.js";
 export { labelFor, splitUnit, unitOf } from "./labels.js";

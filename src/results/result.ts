@@ -1,5 +1,10 @@
 import * as aq from "arquero";
 import type { SimSpec } from "../spec/types.js";
+import { writeFileSync } from "node:fs";
+import { perfettoTrace } from "../trace/perfetto.js";
+import { traceDat } from "../trace/dat.js";
+import { runningSlices } from "../trace/slices.js";
+import type { TraceEvents } from "../trace/record.js";
 import { isTableName, TABLE_NAMES, type TableName, type TableRows, type TableSet } from "./tables.js";
 
 /** Plain columns: name -> values. */
@@ -32,6 +37,8 @@ export class SimResult {
     columns: TableSet | Record<string, Columns>,
     /** Engine statistics: events dispatched, wall-clock milliseconds, simulated seconds. */
     readonly stats: { events: number; wall_ms: number; simulated_s: number },
+    /** Recorded scheduling events (with record.trace_events_max > 0), else null. */
+    readonly traceEvents: TraceEvents | null = null,
   ) {
     // catalogue order, whatever order the producers ran in
     const c = columns as Record<string, Columns>;
@@ -78,5 +85,53 @@ export class SimResult {
   rows(name: string): Record<string, any>[];
   rows(name: string): object[] {
     return this.table(name).objects();
+  }
+
+  /**
+   * Running slices of every level's CPUs from the recorded scheduling events
+   * (record.trace_events_max): columns level (the hypervisor "xen", or a
+   * kernel's name), cpu, task (task or vCPU name), pid, start_ms, end_ms.
+   * Throws when the run recorded no events.
+   */
+  taskSlices(): aq.ColumnTable {
+    const ev = this.needEvents();
+    const s = runningSlices(ev);
+    return aq.table({
+      level: s.level.map((l) => ev.levels[l].name), cpu: s.cpu,
+      task: s.pid.map((p, i) => ev.levels[s.level[i]].comms.get(p) ?? `pid ${p}`), pid: s.pid,
+      start_ms: s.start_ns.map((t) => t / 1e6), end_ms: s.end_ns.map((t) => t / 1e6),
+    });
+  }
+
+  /**
+   * Writes the recorded scheduling events (record.trace_events_max > 0) as a trace:
+   * - format "dat" (default for a path ending in .dat): trace-cmd's trace.dat (version 6), one file
+   *   per level: `path` for the first level (Xen's pCPUs, the KVM host kernel or the bare-metal
+   *   kernel), `<path without .dat>.<level>.dat` for each guest kernel; open with `trace-cmd report`
+   *   or KernelShark;
+   * - format "json" (default otherwise): Chrome/Perfetto trace-event JSON, one file, one process per level.
+   * Returns the paths written. Throws when the run recorded no events.
+   */
+  exportTrace(path: string, opts: { format?: "dat" | "json" } = {}): string[] {
+    const ev = this.needEvents();
+    const format = opts.format ?? (path.toLowerCase().endsWith(".dat") ? "dat" : "json");
+    if (format === "json") {
+      writeFileSync(path, JSON.stringify(perfettoTrace(ev, { seed: this.seed, simulated_s: this.stats.simulated_s })));
+      return [path];
+    }
+    if (format !== "dat") throw new Error(`exportTrace: format must be "dat" or "json", not ${JSON.stringify(format)}`);
+    const base = path.toLowerCase().endsWith(".dat") ? path.slice(0, -4) : path;
+    return ev.levels.map((L, l) => {
+      const p = l === 0 ? path : `${base}.${L.name.replace(/[^A-Za-z0-9_-]/g, "_")}.dat`;
+      writeFileSync(p, traceDat(ev, l));
+      return p;
+    });
+  }
+
+  private needEvents(): TraceEvents {
+    if (this.traceEvents === null) {
+      throw new Error("this run recorded no scheduling events: set record.trace_events_max (e.g. 1000000) in the spec");
+    }
+    return this.traceEvents;
   }
 }

@@ -251,6 +251,70 @@ export const periodicSchema = z.strictObject({
   cpus: cpus.optional(),
 });
 
+/**
+ * One event of an rt-app thread (rt-app's doc/tutorial.txt), one key each: `run_us` (a fixed
+ * amount of work), `runtime_us` (compute until that much wall-clock time has passed),
+ * `sleep_us` (a relative sleep), `timer_us` (sleep until the timer's next expiry, `period`
+ * after its previous one; `ref` names the timer within the thread, default "unique";
+ * `absolute`: keep the grid after an overrun instead of rt-app's default relative re-anchoring).
+ */
+export const rtappEventSchema = z.union([
+  z.strictObject({ run_us: num(0, 1e12, "run: work, µs") }),
+  z.strictObject({ runtime_us: num(0, 1e12, "runtime: wall-clock computation, µs") }),
+  z.strictObject({ sleep_us: num(0, 1e12, "sleep, µs") }),
+  z.strictObject({
+    timer_us: num(1, 1e12, "timer period, µs"),
+    ref: z.string({ message: "must be a timer name" }).optional(),
+    absolute: z.boolean({ message: "must be true or false" }).optional(),
+  }),
+], { message: "must be one event: {run_us}, {runtime_us}, {sleep_us} or {timer_us, ref?, absolute?}" });
+
+/** One phase of an rt-app thread: its events, run `loop` times before the next phase. */
+export const rtappPhaseSchema = z.strictObject({
+  /** Times the phase's events run before the next phase. Default 1. */
+  loop: opt(int(1, 1_000_000_000, "phase loop count"), 1),
+  /** The events, in order. */
+  events: z.array(rtappEventSchema, { message: "must be a list of events" }).min(1, { message: "a phase needs at least one event" }),
+});
+
+/**
+ * One rt-app thread (rt-app's thread object: phases of run/runtime/sleep/timer
+ * events, a loop count, a policy, an affinity). `hvsim run` converts rt-app
+ * files into these (one per instance) when a thread is not a plain periodic task.
+ */
+export const rtappSchema = z.strictObject({
+  kind: z.literal("rtapp"),
+  /** Thread name. */
+  name: z.string({ message: "must be a thread name" }).min(1, { message: "must be a non-empty thread name" }),
+  /** Scheduling policy. Default "other". */
+  policy: opt(z.enum(["other", "fifo", "rr", "deadline"], { message: 'policy must be "other", "fifo", "rr" or "deadline"' }), "other"),
+  /** SCHED_FIFO/RR priority 1..99. Default 10 (rt-app's default for the RT classes). */
+  priority: opt(int(1, 99, "SCHED_FIFO/SCHED_RR priority"), 10),
+  /** SCHED_OTHER nice. Default 0. */
+  nice: opt(int(-20, 19, "nice value"), 0),
+  /** SCHED_DEADLINE runtime, µs (needed with policy "deadline"). */
+  dl_runtime_us: num(1.024, 1e12, "SCHED_DEADLINE runtime, µs (>= 1024 ns)").optional(),
+  /** SCHED_DEADLINE period, µs. Default: the runtime (rt-app's default). */
+  dl_period_us: num(1.024, 1e12, "SCHED_DEADLINE period, µs").optional(),
+  /** SCHED_DEADLINE relative deadline, µs. Default: the period. */
+  dl_deadline_us: num(1.024, 1e12, "SCHED_DEADLINE deadline, µs").optional(),
+  /** Allowed CPUs. Default: all. */
+  cpus: cpus.optional(),
+  /** Delay before the thread starts, µs. Default 0. */
+  delay_us: opt(num(0, 1e12, "start delay, µs"), 0),
+  /** Times the whole list of phases runs; -1 = forever (rt-app's default). */
+  loop: opt(int(-1, 1_000_000_000, "thread loop count (-1 = forever)"), -1),
+  /** The phases, in order. */
+  phases: z.array(rtappPhaseSchema, { message: "must be a list of phases" }).min(1, { message: "a thread needs at least one phase" }),
+}).superRefine((w, ctx) => {
+  if (w.loop === 0) ctx.addIssue({ code: "custom", path: ["loop"], message: "must be -1 (forever) or at least 1" });
+  if (w.policy !== "deadline") return;
+  if (w.dl_runtime_us === undefined) { ctx.addIssue({ code: "custom", path: ["dl_runtime_us"], message: 'is needed with policy "deadline"' }); return; }
+  const period = w.dl_period_us ?? w.dl_runtime_us, deadline = w.dl_deadline_us ?? period;
+  if (!(w.dl_runtime_us <= deadline && deadline <= period))
+    ctx.addIssue({ code: "custom", path: ["dl_runtime_us"], message: `SCHED_DEADLINE needs runtime <= deadline <= period; got ${w.dl_runtime_us} / ${deadline} / ${period} µs (sched_setattr: EINVAL)` });
+});
+
 /** CPU hogs: `count` processes that never block (stress -c, while(1)). */
 export const cpuHogSchema = z.strictObject({
   kind: z.literal("cpu-hog"),
@@ -344,7 +408,7 @@ export const latCtxSchema = z.strictObject({
 const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx"] as const;
 /** A workload, told apart by `kind`. */
 export const workloadSchema = z.discriminatedUnion("kind", [
-  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema,
+  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema, rtappSchema,
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors
@@ -432,6 +496,12 @@ export const recordSchema = z.strictObject({
   trace_max: opt(int(0, 10_000_000, "max trace rows"), 0),
   /** Keep per-job rows of periodic tasks (max rows; statistics are kept regardless). Default 0. */
   jobs_max: opt(int(0, 100_000_000, "max per-job rows"), 0),
+  /**
+   * Record scheduling events (sched_switch, sched_wakeup at every level) for trace export
+   * (result.exportTrace, `hvsim run --trace`): the first N events are kept (26 bytes each), later
+   * ones are counted as dropped. Default 0 (off).
+   */
+  trace_events_max: opt(int(0, 20_000_000, "max trace events"), 0),
 });
 
 /** The whole simulation, field by field (the cross-field rules are added in ./validate.ts). */

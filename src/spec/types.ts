@@ -52,6 +52,8 @@ export type PeriodicSpec = z.infer<typeof S.periodicSchema>;
 export type Context1Spec = z.infer<typeof S.context1Schema>;
 /** CPU hogs: `count` processes that never block (stress -c, while(1)). */
 export type CpuHogSpec = z.infer<typeof S.cpuHogSchema>;
+/** One rt-app thread (phases of run/runtime/sleep/timer events). */
+export type RtAppThreadSpec = z.infer<typeof S.rtappSchema>;
 /** cyclictest (rt-tests): a SCHED_FIFO thread waking every interval and recording its latency. */
 export type CyclictestSpec = z.infer<typeof S.cyclictestSchema>;
 /** Background stress: CFS tasks generating interrupts, syscalls, memory and I/O pressure. */

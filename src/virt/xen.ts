@@ -128,6 +128,8 @@ const T_IPI = 4;
 /** One row of the bounded hypervisor schedule trace. */
 export interface TraceSink {
   onSwitch(pcpu: number, prev: VCpu | null, next: VCpu | null, now: number): void;
+  /** vcpu_wake of a blocked vCPU that becomes runnable (optional). */
+  onWake?(v: VCpu, now: number): void;
 }
 
 /** The Xen hypervisor model. */
@@ -330,6 +332,7 @@ export class Xen implements TimerTarget, TableSource {
       return;
     }
     if (v.runstate >= RS_BLOCKED) this.runstateChange(v, RS_RUNNABLE, now);
+    if (this.trace !== null && this.trace.onWake !== undefined) this.trace.onWake(v, now);
     v.dom.pool.sched.wake(v, now);
   }
 

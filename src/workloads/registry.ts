@@ -28,6 +28,7 @@ import { stressWorkload } from "./stress.js";
 import { deviceIoWorkload } from "./deviceio.js";
 import { housekeepingWorkload } from "./housekeeping.js";
 import { latCtxWorkload } from "./lmbench.js";
+import { rtappWorkload } from "./rtapp-thread.js";
 
 /** The run a workload set belongs to. */
 export interface WorkloadRun {
@@ -91,6 +92,7 @@ export const WORKLOADS: { [K in WorkloadSpec["kind"]]: WorkloadModule<Extract<Wo
   "device-io": deviceIoWorkload,
   "housekeeping": housekeepingWorkload,
   "lat-ctx": latCtxWorkload,
+  "rtapp": rtappWorkload,
 };
 
 /** The workload kinds, in registry order. */

@@ -1,7 +1,9 @@
 /**
- * rt-app (github.com/scheduler-tools/rt-app) workload files: the subset that
- * describes periodic tasks, turned into {@link PeriodicSpec}s and a native
- * {@link SimSpec} on a board.
+ * rt-app (github.com/scheduler-tools/rt-app) workload files, turned into a
+ * native {@link SimSpec} on a board: each thread becomes either a periodic
+ * task ({@link PeriodicSpec}: per-job response times and deadline misses) or,
+ * when its pattern is more than that, an rt-app thread program (workload
+ * kind "rtapp", {@link RtAppThreadSpec}, workloads/rtapp-thread.ts).
  *
  * Accepted (rt-app's doc/tutorial.txt grammar):
  * - `global`: `duration` (s, the horizon), `default_policy`, `calibration`
@@ -10,23 +12,26 @@
  *   and io keys are ignored.
  * - `tasks`: { name: { `policy` (SCHED_OTHER/FIFO/RR/DEADLINE), `priority`
  *   (RT priority, default 10; nice for SCHED_OTHER), `instance` (threads
- *   name-0 .. name-(n-1) when n > 1), `cpus`, `delay` (µs, the first
- *   release), `loop` (-1 only), `dl-runtime` / `dl-period` / `dl-deadline`
- *   (µs), and the events `run` (or `runtime`) then `timer` {`ref`, `period`,
- *   `mode`}, with an optional `sleep` between them } }. A single entry under
- *   `phases` is read the same way. A timer before the run shifts the first
- *   release by one period, as rt-app's first timer wait does.
- * Differences the periodic model cannot express are reported as warnings
- * or errors: rt-app's default "relative" timers re-anchor the release grid
- * after an overrun whereas the model keeps the absolute grid (the same
- * schedule whenever every job finishes before its next release); a
- * `runtime` event is wall-clock bounded (it ends early if preempted),
- * modelled like `run`; `dl-period` must equal the timer period and
- * `dl-deadline` becomes the job's relative deadline (PeriodicSpec has one
- * period and one deadline).
+ *   name-0 .. name-(n-1) when n > 1), `cpus`, `delay` (µs), `loop` (times the
+ *   phases run, -1 = forever), `dl-runtime` / `dl-period` / `dl-deadline`
+ *   (µs), `phases` { name: { `loop`, events } } or the events directly; the
+ *   events `run`, `runtime`, `sleep`, `timer` {`ref`, `period`, `mode`}, in
+ *   order, with numbered keys (run1, sleep2, ...) } }.
+ * A thread whose only phase is run event(s) then one timer (optionally a
+ * sleep after the run), endless, is a periodic task: a timer before the run
+ * shifts the first release by one period, as rt-app's first timer wait does;
+ * rt-app's default "relative" timers re-anchor the release grid after an
+ * overrun whereas the periodic model keeps the absolute grid (a warning: the
+ * same schedule whenever every job finishes before its next release); a
+ * `runtime` event there is modelled like `run` (a warning). Every other
+ * thread runs as a thread program, which models relative timers, runtime and
+ * sleep events and loops as rt-app runs them.
+ * Rejected, naming the event and why: lock/unlock, wait/signal/broad/sync,
+ * barrier, suspend/resume, mem, memrun, iorun, yield, fork; scheduling or
+ * affinity changes between phases; a non-unique timer ref shared by threads.
  */
 import { boardPresets } from "../hw/board.js";
-import type { KernelSpec, PeriodicSpec, SimSpec } from "../spec/types.js";
+import type { KernelSpec, PeriodicSpec, RtAppThreadSpec, SimSpec } from "../spec/types.js";
 
 /** Options of {@link rtApp}. */
 export interface RtAppOptions {
@@ -44,9 +49,12 @@ export interface RtAppOptions {
   jobsMax?: number;
 }
 
-/** The periodic tasks of an rt-app file, the native spec running them, and what the model changes. */
+/** The periodic tasks and thread programs of an rt-app file, the native spec running them, and what the model changes. */
 export interface RtAppResult {
+  /** Threads that are plain periodic tasks (run events and one timer, endless): the periodic model, with per-job response times. */
   tasks: PeriodicSpec[];
+  /** Every other thread: an rt-app thread program (phases, loops, sleeps, several timers). */
+  threads: RtAppThreadSpec[];
   spec: SimSpec;
   warnings: string[];
 }
@@ -104,9 +112,6 @@ const POLICIES: Record<string, PeriodicSpec["policy"]> = {
 };
 /** Thread/phase properties that do not change the periodic model. */
 const IGNORED = new Set(["util_min", "util_max", "membind_nodes", "taskgroup", "nice"]);
-const UNSUPPORTED_EVENTS = [
-  "lock", "unlock", "wait", "signal", "broad", "sync", "barrier", "suspend", "resume", "mem", "iorun", "yield", "fork",
-];
 
 function num(v: unknown, what: string): number {
   if (typeof v !== "number" || !Number.isFinite(v)) throw new RtAppError(`${what} must be a number; got ${JSON.stringify(v)}`);
@@ -139,108 +144,262 @@ export function rtApp(doc: string | object, opts: RtAppOptions = {}): RtAppResul
   let relative = false;
   const tasks: PeriodicSpec[] = [];
 
+  const threads: RtAppThreadSpec[] = [];
   for (const [name, tv] of Object.entries(d.tasks as Record<string, any>)) {
     const where = `tasks.${name}`;
     if (tv === null || typeof tv !== "object") throw new RtAppError(`${where} must be an object`);
     const t = tv as Record<string, any>;
-    let ev: Record<string, any> = t;
-    if (t.phases !== undefined) {
-      const ph = Object.entries(t.phases as Record<string, any>);
-      if (ph.length !== 1) throw new RtAppError(`${where}.phases: only a single phase describes a periodic task; got ${ph.length}`);
-      ev = ph[0][1];
+    const phases = phasesOf(t, where);
+    const ctx: TaskCtx = { name, where, t, phases, nsPerLoop, defaultPolicy, ncpus, warnings, refs };
+    const nWarnings = warnings.length;
+    try {
+      const p = periodicOf(ctx);
+      if (p.relative) relative = true;
+      tasks.push(...p.tasks);
+    } catch (err) {
+      if (!(err instanceof NotPeriodic)) throw err;
+      warnings.length = nWarnings; // what the periodic reading noted does not apply
+      threads.push(...threadsOf(ctx));
     }
-    const prop = (k: string) => (ev !== t && ev[k] !== undefined ? ev[k] : t[k]);
-    const loop = t.loop ?? -1;
-    if (loop !== -1) throw new RtAppError(`${where}.loop: only endless tasks (loop -1) are periodic tasks; got ${loop}`);
-    const policyName = String(prop("policy") ?? defaultPolicy);
-    // own properties only: "constructor" or "toString" are not policies
-    const policy = Object.hasOwn(POLICIES, policyName) ? POLICIES[policyName] : undefined;
-    if (!policy) throw new RtAppError(`${where}.policy: ${JSON.stringify(prop("policy") ?? defaultPolicy)} is not one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_DEADLINE`);
-
-    // events, in file order
-    let execUs = 0;
-    let runs = 0;
-    let sleepUs = 0;
-    let timer: Record<string, any> | null = null;
-    let timerFirst = false;
-    let sleepBeforeRun = false;
-    for (const [k, v] of Object.entries(ev)) {
-      if (/^runtime\d*$/.test(k)) {
-        if (sleepUs > 0 && !timerFirst) sleepBeforeRun = true;
-        execUs += num(v, `${where}.${k}`);
-        runs++;
-        if (!warnings.some((w) => w.startsWith("runtime events"))) warnings.push("runtime events are wall-clock bounded in rt-app (they end early when preempted); they are modelled as run events (fixed work)");
-      } else if (/^run\d*$/.test(k)) {
-        if (sleepUs > 0 && !timerFirst) sleepBeforeRun = true;
-        const us = num(v, `${where}.${k}`);
-        execUs += nsPerLoop > 0 ? (Math.floor((us * 1000) / nsPerLoop) * nsPerLoop) / 1000 : us;
-        runs++;
-      } else if (/^sleep\d*$/.test(k)) {
-        sleepUs += num(v, `${where}.${k}`);
-      } else if (/^timer\d*$/.test(k)) {
-        if (timer) throw new RtAppError(`${where}: one timer event per task`);
-        if (v === null || typeof v !== "object") throw new RtAppError(`${where}.${k} must be an object {ref, period}`);
-        timer = v;
-        if (runs === 0) timerFirst = true;
-      } else if (UNSUPPORTED_EVENTS.some((e) => new RegExp(`^${e}\\d*$`).test(k))) {
-        throw new RtAppError(`${where}.${k}: ${k.replace(/\d+$/, "")} events are not part of the periodic-task subset`);
-      } else if (IGNORED.has(k)) {
-        warnings.push(`${where}.${k} is ignored`);
-      }
-    }
-    if (!timer) throw new RtAppError(`${where}: no timer event; only timer-driven periodic tasks are supported`);
-    if (runs === 0) throw new RtAppError(`${where}: no run event`);
-    if (sleepBeforeRun) throw new RtAppError(`${where}: a sleep between run events suspends the job, which the periodic model does not express`);
-    const periodUs = num(timer.period, `${where}.timer.period`);
-    if (periodUs <= 0) throw new RtAppError(`${where}.timer.period must be > 0`);
-    if ((timer.mode ?? "relative") === "relative") relative = true;
-    if (sleepUs > 0) {
-      if (execUs + sleepUs > periodUs) throw new RtAppError(`${where}: run + sleep (${execUs + sleepUs} µs) exceeds the timer period (${periodUs} µs); the releases would drift`);
-      warnings.push(`${where}: the sleep after the run only idles until the next release; ignored`);
-    }
-    const instances = t.instance ?? 1;
-    if (!Number.isInteger(instances) || instances < 0) throw new RtAppError(`${where}.instance must be an integer >= 0`);
-    const ref = String(timer.ref ?? "unknown");
-    if (!ref.startsWith("unique")) {
-      const owner = refs.get(ref);
-      if ((owner !== undefined && owner !== name) || instances > 1)
-        throw new RtAppError(`${where}.timer.ref ${JSON.stringify(ref)} is shared by several threads, which interleaves their releases; use a "unique" ref`);
-      refs.set(ref, name);
-    }
-
-    const base: PeriodicSpec = { kind: "periodic", name, period_us: periodUs, exec: execUs, policy };
-    const delay = t.delay ?? 0;
-    const offset = num(delay, `${where}.delay`) + (timerFirst ? periodUs : 0);
-    if (offset > 0) base.offset_us = offset;
-    const prio = prop("priority");
-    if (policy === "fifo" || policy === "rr") {
-      base.priority = prio === undefined ? 10 : num(prio, `${where}.priority`);
-    } else if (policy === "other" && prio !== undefined && prio !== 0) {
-      base.nice = num(prio, `${where}.priority`);
-    }
-    if (policy === "deadline") {
-      const rt = prop("dl-runtime");
-      if (rt === undefined) throw new RtAppError(`${where}: SCHED_DEADLINE needs dl-runtime`);
-      base.dl_runtime_us = num(rt, `${where}.dl-runtime`);
-      const dp = prop("dl-period") ?? prop("period");
-      if (dp !== undefined && num(dp, `${where}.dl-period`) !== periodUs)
-        throw new RtAppError(`${where}: dl-period (${dp} µs) differs from the timer period (${periodUs} µs); the periodic model uses one period for jobs and the reservation`);
-      const dd = prop("dl-deadline") ?? prop("deadline");
-      if (dd !== undefined && num(dd, `${where}.dl-deadline`) !== periodUs) base.deadline_us = dd;
-    }
-    const cpus = prop("cpus");
-    if (cpus !== undefined) {
-      if (!Array.isArray(cpus) || cpus.some((c) => !Number.isInteger(c) || c < 0 || c >= ncpus))
-        throw new RtAppError(`${where}.cpus must list CPUs 0..${ncpus - 1}; got ${JSON.stringify(cpus)}`);
-      base.cpus = [...cpus];
-    }
-    for (let i = 0; i < instances; i++) tasks.push(instances > 1 ? { ...base, name: `${name}-${i}`, cpus: base.cpus && [...base.cpus] } : base);
   }
   if (relative) warnings.push("relative-mode timers: rt-app re-anchors a timer after an overrun; the model keeps the absolute release grid (identical while jobs finish before their next release)");
 
-  const guest: SimSpec["guests"][number] = { name: opts.guestName ?? "linux", vcpus: ncpus, workloads: tasks };
+  const guest: SimSpec["guests"][number] = { name: opts.guestName ?? "linux", vcpus: ncpus, workloads: [...tasks, ...threads] };
   if (opts.kernel) guest.kernel = opts.kernel;
   const spec: SimSpec = { board: { preset: boardName }, hypervisor: { kind: "native" }, guests: [guest], horizon_s: horizon };
   if (opts.jobsMax !== undefined) spec.record = { jobs_max: opts.jobsMax };
-  return { tasks, spec, warnings };
+  return { tasks, threads, spec, warnings };
+}
+
+/** A thread whose pattern is not a plain periodic task (it runs as an rt-app thread program). */
+class NotPeriodic extends Error {}
+
+/** What converting one thread object needs. */
+interface TaskCtx {
+  name: string;
+  where: string;
+  t: Record<string, any>;
+  /** The phases: [name, object] (the thread object itself when it has no `phases`). */
+  phases: [string, Record<string, any>][];
+  nsPerLoop: number;
+  defaultPolicy: unknown;
+  ncpus: number;
+  warnings: string[];
+  /** Non-unique timer refs -> the thread using them. */
+  refs: Map<string, string>;
+}
+
+/** Thread-level keys (rt-app's thread object) that are not events. */
+const THREAD_KEYS = new Set(["instance", "delay", "phases", "loop", "policy", "priority", "cpus", "dl-runtime", "dl-period", "dl-deadline", "period", "deadline", "nice"]);
+/** Phase-level scheduling keys: rt-app applies them at the start of the phase. */
+const SCHED_KEYS = ["policy", "priority", "dl-runtime", "dl-period", "dl-deadline", "cpus"];
+/** Why each unsupported event cannot be modelled. */
+const WHY_NOT: Record<string, string> = {
+  lock: "mutexes shared between threads are not modelled", unlock: "mutexes shared between threads are not modelled",
+  wait: "condition variables (wait/signal) are not modelled", signal: "condition variables (wait/signal) are not modelled",
+  broad: "condition variables (broadcast) are not modelled", sync: "condition variables (sync) are not modelled",
+  barrier: "barriers between threads are not modelled", suspend: "suspend/resume between threads is not modelled",
+  resume: "suspend/resume between threads is not modelled", mem: "memory traffic (mem) is not modelled",
+  memrun: "memory access workloads (memrun) are not modelled", iorun: "I/O writes (iorun) are not modelled",
+  yield: "sched_yield is not modelled", fork: "fork of new threads is not modelled",
+};
+
+/** The phases of a thread object, checking every event and phase-level key. */
+function phasesOf(t: Record<string, any>, where: string): [string, Record<string, any>][] {
+  let phases: [string, Record<string, any>][];
+  if (t.phases !== undefined) {
+    if (t.phases === null || typeof t.phases !== "object" || Array.isArray(t.phases)) throw new RtAppError(`${where}.phases must be an object of phases`);
+    phases = Object.entries(t.phases as Record<string, any>).map(([k, v]) => {
+      if (v === null || typeof v !== "object") throw new RtAppError(`${where}.phases.${k} must be an object`);
+      return [k, v];
+    });
+    if (phases.length === 0) throw new RtAppError(`${where}.phases is empty`);
+  } else phases = [["", t]];
+  for (const [pn, ph] of phases) {
+    const pw = pn ? `${where}.phases.${pn}` : where;
+    for (const k of Object.keys(ph)) {
+      const base = k.replace(/\d+$/, "");
+      if (Object.hasOwn(WHY_NOT, base)) throw new RtAppError(`${pw}.${k}: ${base} events are not supported: ${WHY_NOT[base]}`);
+    }
+    if (pn) {
+      for (const k of SCHED_KEYS) {
+        if (ph[k] !== undefined && JSON.stringify(ph[k]) !== JSON.stringify(t[k]) && phases.length > 1)
+          throw new RtAppError(`${pw}.${k}: a change of scheduling parameters or affinity between phases is not modelled; set ${k} on the thread`);
+      }
+    }
+  }
+  return phases;
+}
+
+/** A policy name as the model's. */
+function policyOf(c: TaskCtx, v: unknown): NonNullable<PeriodicSpec["policy"]> {
+  const policyName = String(v ?? c.defaultPolicy);
+  // own properties only: "constructor" or "toString" are not policies
+  const policy = Object.hasOwn(POLICIES, policyName) ? POLICIES[policyName] : undefined;
+  if (!policy) throw new RtAppError(`${c.where}.policy: ${JSON.stringify(v ?? c.defaultPolicy)} is not one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_DEADLINE`);
+  return policy;
+}
+
+/** A thread property, from its single phase or the thread object. */
+function propOf(c: TaskCtx, k: string): any {
+  const ph = c.phases[0][1];
+  return ph !== c.t && ph[k] !== undefined ? ph[k] : c.t[k];
+}
+
+/** `run` of t µs after calibration (n = floor(t * 1000 / ns per loop) loops). */
+function runUs(c: TaskCtx, us: number): number {
+  return c.nsPerLoop > 0 ? (Math.floor((us * 1000) / c.nsPerLoop) * c.nsPerLoop) / 1000 : us;
+}
+
+function instancesOf(c: TaskCtx): number {
+  const instances = c.t.instance ?? 1;
+  if (!Number.isInteger(instances) || instances < 0) throw new RtAppError(`${c.where}.instance must be an integer >= 0`);
+  return instances;
+}
+
+function cpusOf(c: TaskCtx): number[] | undefined {
+  const cpus = propOf(c, "cpus");
+  if (cpus === undefined) return undefined;
+  if (!Array.isArray(cpus) || cpus.some((x) => !Number.isInteger(x) || x < 0 || x >= c.ncpus))
+    throw new RtAppError(`${c.where}.cpus must list CPUs 0..${c.ncpus - 1}; got ${JSON.stringify(cpus)}`);
+  return [...cpus];
+}
+
+/** Checks a timer's ref: a non-unique ref shared by several threads interleaves their releases. */
+function checkRef(c: TaskCtx, ref: string, instances: number): void {
+  if (ref.startsWith("unique")) return;
+  const owner = c.refs.get(ref);
+  if ((owner !== undefined && owner !== c.name) || instances > 1)
+    throw new RtAppError(`${c.where}.timer.ref ${JSON.stringify(ref)} is shared by several threads, which interleaves their releases (not modelled); use a "unique" ref`);
+  c.refs.set(ref, c.name);
+}
+
+/**
+ * The thread as periodic tasks (the periodic model, with per-job response
+ * times), or NotPeriodic when its pattern is more than run(s) + one timer.
+ */
+function periodicOf(c: TaskCtx): { tasks: PeriodicSpec[]; relative: boolean } {
+  const { where, t, warnings } = c;
+  if (c.phases.length !== 1) throw new NotPeriodic();
+  const ev = c.phases[0][1];
+  if ((t.loop ?? -1) !== -1 || (ev !== t && (ev.loop ?? 1) !== 1 && (ev.loop ?? 1) !== -1)) throw new NotPeriodic();
+  const policy = policyOf(c, propOf(c, "policy"));
+  let execUs = 0, runs = 0, sleepUs = 0, timerFirst = false, sleepBeforeRun = false;
+  let timer: Record<string, any> | null = null;
+  for (const [k, v] of Object.entries(ev)) {
+    if (/^runtime\d*$/.test(k)) {
+      if (sleepUs > 0 && !timerFirst) sleepBeforeRun = true;
+      execUs += num(v, `${where}.${k}`);
+      runs++;
+      if (!warnings.some((w) => w.startsWith("runtime events"))) warnings.push("runtime events are wall-clock bounded in rt-app (they end early when preempted); in a periodic task they are modelled as run events (fixed work)");
+    } else if (/^run\d*$/.test(k)) {
+      if (sleepUs > 0 && !timerFirst) sleepBeforeRun = true;
+      execUs += runUs(c, num(v, `${where}.${k}`));
+      runs++;
+    } else if (/^sleep\d*$/.test(k)) {
+      sleepUs += num(v, `${where}.${k}`);
+    } else if (/^timer\d*$/.test(k)) {
+      if (timer) throw new NotPeriodic();
+      if (v === null || typeof v !== "object") throw new RtAppError(`${where}.${k} must be an object {ref, period}`);
+      timer = v;
+      if (runs === 0) timerFirst = true;
+    } else if (IGNORED.has(k)) {
+      warnings.push(`${where}.${k} is ignored`);
+    }
+  }
+  if (!timer || runs === 0 || sleepBeforeRun) throw new NotPeriodic();
+  const periodUs = num(timer.period, `${where}.timer.period`);
+  if (periodUs <= 0) throw new RtAppError(`${where}.timer.period must be > 0`);
+  if (execUs + sleepUs > periodUs && sleepUs > 0) throw new NotPeriodic();
+  if (sleepUs > 0) warnings.push(`${where}: the sleep after the run only idles until the next release; ignored`);
+  if (policy === "deadline") {
+    const dp = propOf(c, "dl-period") ?? propOf(c, "period");
+    if (dp !== undefined && num(dp, `${where}.dl-period`) !== periodUs) throw new NotPeriodic();
+  }
+  const instances = instancesOf(c);
+  checkRef(c, String(timer.ref ?? "unknown"), instances);
+  const relative = (timer.mode ?? "relative") === "relative";
+
+  const base: PeriodicSpec = { kind: "periodic", name: c.name, period_us: periodUs, exec: execUs, policy };
+  const delay = t.delay ?? 0;
+  const offset = num(delay, `${where}.delay`) + (timerFirst ? periodUs : 0);
+  if (offset > 0) base.offset_us = offset;
+  const prio = propOf(c, "priority");
+  if (policy === "fifo" || policy === "rr") {
+    base.priority = prio === undefined ? 10 : num(prio, `${where}.priority`);
+  } else if (policy === "other" && prio !== undefined && prio !== 0) {
+    base.nice = num(prio, `${where}.priority`);
+  }
+  if (policy === "deadline") {
+    const rt = propOf(c, "dl-runtime");
+    if (rt === undefined) throw new RtAppError(`${where}: SCHED_DEADLINE needs dl-runtime`);
+    base.dl_runtime_us = num(rt, `${where}.dl-runtime`);
+    const dd = propOf(c, "dl-deadline") ?? propOf(c, "deadline");
+    if (dd !== undefined && num(dd, `${where}.dl-deadline`) !== periodUs) base.deadline_us = dd;
+  }
+  const cpus = cpusOf(c);
+  if (cpus !== undefined) base.cpus = cpus;
+  const out: PeriodicSpec[] = [];
+  for (let i = 0; i < instances; i++) out.push(instances > 1 ? { ...base, name: `${c.name}-${i}`, cpus: base.cpus && [...base.cpus] } : base);
+  return { tasks: out, relative };
+}
+
+/** The thread as rt-app thread programs (kind "rtapp"), one per instance. */
+function threadsOf(c: TaskCtx): RtAppThreadSpec[] {
+  const { where, t, warnings } = c;
+  const policy = policyOf(c, propOf(c, "policy"));
+  const instances = instancesOf(c);
+  const loop = t.loop ?? -1;
+  if (!Number.isInteger(loop) || loop === 0 || loop < -1) throw new RtAppError(`${where}.loop must be -1 (forever) or a positive integer; got ${JSON.stringify(loop)}`);
+  const phases: RtAppThreadSpec["phases"] = c.phases.map(([pn, ph]) => {
+    const pw = pn ? `${where}.phases.${pn}` : where;
+    const events: RtAppThreadSpec["phases"][number]["events"] = [];
+    for (const [k, v] of Object.entries(ph)) {
+      if (/^runtime\d*$/.test(k)) events.push({ runtime_us: num(v, `${pw}.${k}`) });
+      else if (/^run\d*$/.test(k)) events.push({ run_us: runUs(c, num(v, `${pw}.${k}`)) });
+      else if (/^sleep\d*$/.test(k)) events.push({ sleep_us: num(v, `${pw}.${k}`) });
+      else if (/^timer\d*$/.test(k)) {
+        if (v === null || typeof v !== "object") throw new RtAppError(`${pw}.${k} must be an object {ref, period}`);
+        const period = num(v.period, `${pw}.${k}.period`);
+        if (period <= 0) throw new RtAppError(`${pw}.${k}.period must be > 0`);
+        const ref = String(v.ref ?? "unknown");
+        checkRef(c, ref, instances);
+        const mode = v.mode ?? "relative";
+        if (mode !== "relative" && mode !== "absolute") throw new RtAppError(`${pw}.${k}.mode must be "relative" or "absolute"; got ${JSON.stringify(mode)}`);
+        events.push({ timer_us: period, ref, ...(mode === "absolute" ? { absolute: true } : {}) });
+      } else if (IGNORED.has(k)) warnings.push(`${pw}.${k} is ignored`);
+      else if (!(k === "loop" || SCHED_KEYS.includes(k) || (ph === t && THREAD_KEYS.has(k)))) warnings.push(`${pw}.${k} is not an rt-app event hvsim knows; ignored`);
+    }
+    if (events.length === 0) throw new RtAppError(`${pw}: no run, runtime, sleep or timer event`);
+    const pl = ph === t ? 1 : (ph.loop ?? 1);
+    if (!Number.isInteger(pl) || pl < 1) throw new RtAppError(`${pw}.loop must be a positive integer; got ${JSON.stringify(pl)}`);
+    return { loop: pl, events };
+  });
+  const base: RtAppThreadSpec = { kind: "rtapp", name: c.name, policy, phases };
+  if (loop !== -1) base.loop = loop;
+  const delay = num(t.delay ?? 0, `${where}.delay`);
+  if (delay > 0) base.delay_us = delay;
+  const prio = propOf(c, "priority");
+  if (policy === "fifo" || policy === "rr") base.priority = prio === undefined ? 10 : num(prio, `${where}.priority`);
+  else if (policy === "other" && prio !== undefined && prio !== 0) base.nice = num(prio, `${where}.priority`);
+  if (policy !== "deadline" && propOf(c, "dl-runtime") !== undefined)
+    warnings.push(`${where}.dl-runtime: a custom slice for ${policy === "other" ? "SCHED_OTHER" : "an RT task"} (Linux 6.12 EEVDF) is not modelled; ignored`);
+  if (policy === "deadline") {
+    const rt = propOf(c, "dl-runtime");
+    if (rt === undefined) throw new RtAppError(`${where}: SCHED_DEADLINE needs dl-runtime`);
+    base.dl_runtime_us = num(rt, `${where}.dl-runtime`);
+    const dp = propOf(c, "dl-period") ?? propOf(c, "period");
+    if (dp !== undefined) base.dl_period_us = num(dp, `${where}.dl-period`);
+    const dd = propOf(c, "dl-deadline") ?? propOf(c, "deadline");
+    if (dd !== undefined) base.dl_deadline_us = num(dd, `${where}.dl-deadline`);
+  }
+  const cpus = cpusOf(c);
+  if (cpus !== undefined) base.cpus = cpus;
+  const out: RtAppThreadSpec[] = [];
+  for (let i = 0; i < instances; i++) {
+    const copy: RtAppThreadSpec = JSON.parse(JSON.stringify(base));
+    if (instances > 1) copy.name = `${c.name}-${i}`;
+    out.push(copy);
+  }
+  return out;
 }

@@ -5,18 +5,9 @@
 // abeni-faggioli and 1-2 minutes for takakura-context1 on one core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readLedger } from "../src/experiments/ledger.js";
+import { readLedger, type FindingRow as Row } from "../src/experiments/ledger.js";
 import * as abeni from "../src/experiments/abeni-faggioli.js";
 import * as takakura from "../src/experiments/takakura-context1.js";
-
-interface Row {
-  finding: string;
-  source: string;
-  claim: string;
-  measured: string;
-  holds: boolean;
-  expected: "holds" | "diverges";
-}
 
 function checkLedger(id: string, rows: Row[]): void {
   const ledger = readLedger(id);

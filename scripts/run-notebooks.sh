@@ -2,7 +2,13 @@
 # Execute notebooks headlessly with the repo-local tslab kernel, export them to a standalone HTML
 # site and check the results.
 #
-# Usage: scripts/run-notebooks.sh [NOTEBOOK.ipynb ...]     (default: notebooks/*.ipynb)
+# Usage: scripts/run-notebooks.sh [--no-cache] [NOTEBOOK.ipynb ...]     (default: notebooks/*.ipynb)
+#
+#   The notebooks' simulations (the experiments' reproduce/sweep/runAll/detail and runSpecs) go
+#   through hvsim's result cache, by default $ROOT/.hvsim-cache (HVSIM_CACHE_DIR overrides it), on
+#   worker threads (all cores; HVSIM_WORKERS overrides): a second run with unchanged code and
+#   data/ is served from the cache. The cache key hashes the compiled dist/ and data/, so a
+#   rebuild that changes the model misses. --no-cache (or HVSIM_NO_CACHE=1) simulates everything.
 #
 #   1. executes each notebook with nbconvert/execute.py (nbclient, the machinery of
 #      `nbconvert --execute`) into $OUT/notebooks/: cells run in order with execution counts;
@@ -43,6 +49,10 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # Resolve explicit notebook paths against the caller's cwd before changing directory.
 notebooks=()
 for arg in "$@"; do
+  if [[ "$arg" == --no-cache ]]; then
+    export HVSIM_NO_CACHE=1
+    continue
+  fi
   if [[ ! -f "$arg" ]]; then
     log "ERROR: no such notebook: $arg"
     exit 2
@@ -93,6 +103,9 @@ mkdir -p "$NB_OUT" "$SITE_OUT" "$SHOT_OUT"
 # Repo-local kernelspec (jupyter/kernels/tslab) first; keep any caller-provided paths after it.
 export JUPYTER_PATH="$ROOT/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export HVSIM_PLOTLY_JS="${HVSIM_PLOTLY_JS:-lean}"
+# The result cache of the notebooks' runs (the kernels run in notebooks/, so an absolute folder).
+export HVSIM_CACHE_DIR="${HVSIM_CACHE_DIR:-$ROOT/.hvsim-cache}"
+if [[ "${HVSIM_NO_CACHE:-0}" == 1 ]]; then CACHE_NOTE="no result cache"; else CACHE_NOTE="result cache $HVSIM_CACHE_DIR"; fi
 SINGLE=0
 [[ "${HVSIM_SITE_SINGLE_FILE:-0}" == 1 ]] && SINGLE=1
 TEMPLATE_ARGS=(--TemplateExporter.extra_template_basedirs="$ROOT/nbconvert/templates")
@@ -112,7 +125,7 @@ t_all="$(now)"
 failed=()
 executed=()
 summary=()
-log "${#notebooks[@]} notebook(s); cell timeout ${TIMEOUT}s; output $NB_OUT, $SITE_OUT; HVSIM_PLOTLY_JS=$HVSIM_PLOTLY_JS; $([[ $SINGLE == 1 ]] && echo 'single-file pages' || echo 'shared plotly.min.js + hvsim-lab.css')"
+log "${#notebooks[@]} notebook(s); cell timeout ${TIMEOUT}s; output $NB_OUT, $SITE_OUT; HVSIM_PLOTLY_JS=$HVSIM_PLOTLY_JS; $CACHE_NOTE; $([[ $SINGLE == 1 ]] && echo 'single-file pages' || echo 'shared plotly.min.js + hvsim-lab.css')"
 for nb in "${notebooks[@]}"; do
   name="$(basename "$nb" .ipynb)"
   rel="${nb#"$ROOT"/}"

@@ -2,9 +2,15 @@
 # Execute notebooks headlessly with the repo-local tslab kernel, export them to a standalone HTML
 # site and check the results.
 #
-# Usage: scripts/run-notebooks.sh [NOTEBOOK.ipynb ...]     (default: notebooks/*.ipynb)
+# Usage: scripts/run-notebooks.sh [--no-cache] [NOTEBOOK.ipynb ...]     (default: notebooks/*.ipynb)
 #
-#   1. executes each notebook with nbconvert/execute.py (nbclient, the machinery of
+#   The notebooks' simulations (the experiments' reproduce/sweep/runAll/detail and runSpecs) go
+#   through hvsim's result cache, by default $ROOT/.hvsim-cache (HVSIM_CACHE_DIR overrides it), on
+#   worker threads (all cores; HVSIM_WORKERS overrides): a second run with unchanged code and
+#   data/ is served from the cache. The cache key hashes the compiled dist/ and data/, so a
+#   rebuild that changes the model misses. --no-cache (or HVSIM_NO_CACHE=1) simulates everything.
+#
+#   1. executes the notebooks (HVSIM_NOTEBOOK_JOBS at a time) with nbconvert/execute.py (nbclient, the machinery of
 #      `nbconvert --execute`) into $OUT/notebooks/: cells run in order with execution counts;
 #      the first failing cell gets a readable error output (name, message, short stack) that is
 #      also printed here, and every later code cell says it was not run; the executed notebook
@@ -23,6 +29,8 @@
 #
 # Environment:
 #   HVSIM_CELL_TIMEOUT   per-cell timeout in seconds (default 1800)
+#   HVSIM_NOTEBOOK_JOBS  notebooks executed at a time (default: the cores, nproc)
+#   HVSIM_CACHE_DIR, HVSIM_NO_CACHE=1, HVSIM_WORKERS   the result cache and worker threads (above)
 #   HVSIM_PLOTLY_JS      passed to the kernel; default here "lean" (figures as Plotly JSON only,
 #                        no plotly.js inlined into the .ipynb); "inline"/"none" also render
 #   HVSIM_SITE_SINGLE_FILE=1  every page inlines plotly.min.js and the CSS (no shared assets)
@@ -43,6 +51,10 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # Resolve explicit notebook paths against the caller's cwd before changing directory.
 notebooks=()
 for arg in "$@"; do
+  if [[ "$arg" == --no-cache ]]; then
+    export HVSIM_NO_CACHE=1
+    continue
+  fi
   if [[ ! -f "$arg" ]]; then
     log "ERROR: no such notebook: $arg"
     exit 2
@@ -93,6 +105,9 @@ mkdir -p "$NB_OUT" "$SITE_OUT" "$SHOT_OUT"
 # Repo-local kernelspec (jupyter/kernels/tslab) first; keep any caller-provided paths after it.
 export JUPYTER_PATH="$ROOT/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export HVSIM_PLOTLY_JS="${HVSIM_PLOTLY_JS:-lean}"
+# The result cache of the notebooks' runs (the kernels run in notebooks/, so an absolute folder).
+export HVSIM_CACHE_DIR="${HVSIM_CACHE_DIR:-$ROOT/.hvsim-cache}"
+if [[ "${HVSIM_NO_CACHE:-0}" == 1 ]]; then CACHE_NOTE="no result cache"; else CACHE_NOTE="result cache $HVSIM_CACHE_DIR"; fi
 SINGLE=0
 [[ "${HVSIM_SITE_SINGLE_FILE:-0}" == 1 ]] && SINGLE=1
 TEMPLATE_ARGS=(--TemplateExporter.extra_template_basedirs="$ROOT/nbconvert/templates")
@@ -112,20 +127,46 @@ t_all="$(now)"
 failed=()
 executed=()
 summary=()
-log "${#notebooks[@]} notebook(s); cell timeout ${TIMEOUT}s; output $NB_OUT, $SITE_OUT; HVSIM_PLOTLY_JS=$HVSIM_PLOTLY_JS; $([[ $SINGLE == 1 ]] && echo 'single-file pages' || echo 'shared plotly.min.js + hvsim-lab.css')"
+log "${#notebooks[@]} notebook(s); cell timeout ${TIMEOUT}s; output $NB_OUT, $SITE_OUT; HVSIM_PLOTLY_JS=$HVSIM_PLOTLY_JS; $CACHE_NOTE; $([[ $SINGLE == 1 ]] && echo 'single-file pages' || echo 'shared plotly.min.js + hvsim-lab.css')"
+# Notebooks run concurrently, HVSIM_NOTEBOOK_JOBS at a time (default: the cores): a warm run is
+# mostly kernel start-up and cell compilation, one core each. Each notebook's output is kept in a
+# log and printed in notebook order once all are done.
+JOBS="${HVSIM_NOTEBOOK_JOBS:-$(nproc 2>/dev/null || echo 1)}"
+if ! [[ "$JOBS" =~ ^[1-9][0-9]*$ ]]; then
+  log "ERROR: HVSIM_NOTEBOOK_JOBS must be a positive whole number (got '$JOBS')"
+  exit 2
+fi
+RUN_LOGS="$(mktemp -d)"
+trap 'rm -rf "$RUN_LOGS"' EXIT
+execute_one() {
+  local nb="$1" name="$2" t0
+  t0="$(now)"
+  if /usr/bin/python3 "$ROOT/nbconvert/execute.py" --timeout "$TIMEOUT" --output "$NB_OUT/$name.ipynb" "$nb" > "$RUN_LOGS/$name.log" 2>&1; then
+    echo 0 > "$RUN_LOGS/$name.rc"
+  else
+    echo 1 > "$RUN_LOGS/$name.rc"
+  fi
+  elapsed "$t0" > "$RUN_LOGS/$name.secs"
+}
+log "executing ${#notebooks[@]} notebook(s), $JOBS at a time ..."
+for nb in "${notebooks[@]}"; do
+  name="$(basename "$nb" .ipynb)"
+  rm -f "$NB_OUT/$name.ipynb" "$SITE_OUT/$name.html" "$SHOT_OUT/$name.png"
+  while [[ "$(jobs -rp | wc -l)" -ge "$JOBS" ]]; do wait -n || true; done
+  log "executing ${nb#"$ROOT"/} ..."
+  execute_one "$nb" "$name" &
+done
+wait
 for nb in "${notebooks[@]}"; do
   name="$(basename "$nb" .ipynb)"
   rel="${nb#"$ROOT"/}"
-  rm -f "$NB_OUT/$name.ipynb" "$SITE_OUT/$name.html" "$SHOT_OUT/$name.png"
-  log "executing $rel ..."
-  t0="$(now)"
-  if /usr/bin/python3 "$ROOT/nbconvert/execute.py" --timeout "$TIMEOUT" --output "$NB_OUT/$name.ipynb" "$nb"; then
-    secs="$(elapsed "$t0")"
+  cat "$RUN_LOGS/$name.log"
+  secs="$(cat "$RUN_LOGS/$name.secs" 2>/dev/null || echo '?')"
+  if [[ "$(cat "$RUN_LOGS/$name.rc" 2>/dev/null)" == 0 ]]; then
     log "executed $rel in ${secs} s"
     executed+=("$name")
     summary+=("$(printf '%-40s execute %7ss' "$rel" "$secs")")
   else
-    secs="$(elapsed "$t0")"
     log "FAILED executing $rel after ${secs} s (the failing cell and its error are printed above)"
     failed+=("$rel (execute)")
     summary+=("$(printf '%-40s execute FAILED after %ss' "$rel" "$secs")")

@@ -31,7 +31,8 @@ export { toRatio, checkParamDl } from "./sched/linux/deadline.js";
 export { rrTimesliceTicks } from "./sched/linux/rt.js";
 export {
   sweep, mergeParts, parseGridArg, defaultMetrics, modelVersion, runKey, RunCache, decodeTables, encodeTables,
-  summarize, studentTQuantile,
+  summarize, studentTQuantile, runSpecs,
+  type RunOptions, type ExperimentRunOptions, type RunTask,
   type SweepOptions, type SweepResult, type SweepInfo, type SweepProgress, type MetricSpec, type MetricAgg, type GridAxis, type SampleSummary,
 } from "./sweep/index.js";
 // issue 11: the PV privileged-operation model, lmbench-style benchmarks and the latency hook

@@ -22,7 +22,8 @@
 import * as aq from "arquero";
 import { readFileSync } from "node:fs";
 import { DATA_DIR } from "../hw/board.js";
-import { simulate } from "../simulate.js";
+import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
+import type { SimResult } from "../results/result.js";
 import type { GuestSpec, SimSpec, WorkloadSpec } from "../spec/types.js";
 import { type Finding, findingsFromTable } from "./findings.js";
 import { findings as ledgerFindings } from "./abeni-faggioli-findings.js";
@@ -108,15 +109,31 @@ export interface Measured {
   hist: { us: number[]; count: number[] };
 }
 
-/** Runs one configuration. */
-export function measure(c: LatencyConfig, o: { horizonS: number; seed?: number }): Measured {
-  const r = simulate(setup(c, o), { seed: o.seed ?? 1 });
+/** The measurement of one run (the cyclictest summary and histogram). */
+function measured(r: SimResult): Measured {
   const ct = r.rows("cyclictest")[0];
   const h = r.rows("latency_hist");
   return {
     cycles: ct.cycles, avgUs: ct.avg_latency_us ?? NaN, maxUs: ct.max_latency_us ?? NaN, p99Us: ct.p99_latency_us ?? NaN,
     hist: { us: h.map((x) => x.latency_us), count: h.map((x) => x.count) },
   };
+}
+
+/**
+ * Runs configurations (each with its own run length) through the result
+ * cache and worker threads; results in input order.
+ */
+export function measureMany(
+  items: { c: LatencyConfig; horizonS: number }[],
+  o: { seed?: number; onRun?: (index: number, done: number, total: number) => void } & ExperimentRunOptions = {},
+): Measured[] {
+  const tasks = items.map((it) => ({ spec: setup(it.c, { horizonS: it.horizonS }), seed: o.seed ?? 1 }));
+  return runSpecs(tasks, { workers: o.workers, cache: o.cache, onRun: (p) => o.onRun?.(p.index, p.done, p.total) }).map(measured);
+}
+
+/** Runs one configuration (through the result cache). */
+export function measure(c: LatencyConfig, o: { horizonS: number; seed?: number } & ExperimentRunOptions): Measured {
+  return measureMany([{ c, horizonS: o.horizonS }], o)[0];
 }
 
 /** Published values (data/reference/abeni-faggioli.json). */
@@ -197,32 +214,39 @@ function key(c: LatencyConfig): string {
  * configuration) and the `cdf` table (per simulated configuration key, the
  * latency histogram as a cumulative distribution).
  */
-export function runAll(o: { horizonS: number; seed?: number; onProgress?: (m: string) => void; only?: string[] }): { runs: aq.ColumnTable; cdf: aq.ColumnTable } {
+export function runAll(o: { horizonS: number; seed?: number; onProgress?: (m: string) => void; only?: string[] } & ExperimentRunOptions): { runs: aq.ColumnTable; cdf: aq.ColumnTable } {
   const items = plan().filter((p) => !o.only || o.only.includes(p.experiment));
-  const cache = new Map<string, Measured>();
-  const rows: Row[] = [];
-  const cdf: { config: string; latency_us: number; cdf: number }[] = [];
-  let n = 0;
-  const distinct = new Set(items.map((p) => key(p.c))).size;
+  // identical configurations are simulated once, in order of first appearance
+  const index = new Map<string, number>();
+  const distinct: LatencyConfig[] = [];
+  const first: string[] = [];
   for (const p of items) {
     const k = key(p.c);
-    let m = cache.get(k);
-    if (!m) {
-      n++;
-      o.onProgress?.(`[${n}/${distinct}] ${p.experiment}: ${p.c.cpu} ${kname(p.c.host, p.c.guest)} ${p.c.hv}${p.c.stress ? " stress" : ""}`);
-      m = measure(p.c, o);
-      cache.set(k, m);
-      const tot = m.hist.count.reduce((a, b) => a + b, 0);
-      let acc = 0;
-      for (let i = 0; i < m.hist.us.length; i++) { acc += m.hist.count[i]; cdf.push({ config: label(p.c), latency_us: m.hist.us[i], cdf: tot ? acc / tot : 0 }); }
-    }
-    rows.push({
+    if (!index.has(k)) { index.set(k, distinct.length); distinct.push(p.c); first.push(p.experiment); }
+  }
+  const ms = measureMany(distinct.map((c) => ({ c, horizonS: o.horizonS })), {
+    seed: o.seed, workers: o.workers, cache: o.cache,
+    onRun: (i, done, total) => {
+      const c = distinct[i];
+      o.onProgress?.(`[${done}/${total}] ${first[i]}: ${c.cpu} ${kname(c.host, c.guest)} ${c.hv}${c.stress ? " stress" : ""}`);
+    },
+  });
+  const cdf: { config: string; latency_us: number; cdf: number }[] = [];
+  distinct.forEach((c, i) => {
+    const m = ms[i];
+    const tot = m.hist.count.reduce((a, b) => a + b, 0);
+    let acc = 0;
+    for (let j = 0; j < m.hist.us.length; j++) { acc += m.hist.count[j]; cdf.push({ config: label(c), latency_us: m.hist.us[j], cdf: tot ? acc / tot : 0 }); }
+  });
+  const rows: Row[] = items.map((p) => {
+    const m = ms[index.get(key(p.c))!];
+    return {
       experiment: p.experiment, cpu: p.c.cpu, kernels: kname(p.c.host, p.c.guest), hypervisor: p.c.hv, stress: !!p.c.stress,
       period_us: p.c.periodUs ?? 50, timer_slop_us: (p.c.timerSlopNs ?? 100_000) / 1000, device_model: p.c.hv === "xen-hvm" ? (p.c.dm ?? "other") : "none",
       scheduler: p.c.hv.startsWith("xen") || p.c.hv === "dom0" ? (p.c.scheduler ?? "credit") : "none",
       cycles: m.cycles, avg_latency_us: m.avgUs, max_latency_us: m.maxUs, p99_latency_us: m.p99Us, published_us: p.published,
-    });
-  }
+    };
+  });
   return { runs: aq.from(rows), cdf: aq.from(cdf) };
 }
 
@@ -243,9 +267,9 @@ const COLS = ["cpu", "kernels", "hypervisor", "stress", "max_latency_us", "avg_l
  * `hvsim reproduce abeni-faggioli`: tables table1..table5, fig10 and the other experiments, plus `runs`,
  * `cdf` and `findings` (every claim of the paper's text, data/reference/abeni-faggioli.findings.json).
  */
-export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void; horizonS?: number } = {}): Record<string, aq.ColumnTable> {
+export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void; horizonS?: number } & ExperimentRunOptions = {}): Record<string, aq.ColumnTable> {
   const horizonS = o.horizonS ?? (o.quick ? 2 : 20);
-  const { runs, cdf } = runAll({ horizonS, onProgress: o.onProgress });
+  const { runs, cdf } = runAll({ horizonS, onProgress: o.onProgress, workers: o.workers, cache: o.cache });
   const pick = (e: string, extra: string[] = []) => runs.params({ e }).filter((d: any, $: any) => d.experiment === $.e).select([...COLS, ...extra]);
   const tables: Record<string, aq.ColumnTable> = {
     table1: pick("table1"),
@@ -273,12 +297,12 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
  * component (timer slop, hypervisor, vCPU not running, clock reads, kernel
  * non-preemptible sections, interrupts, scheduling) for each configuration.
  */
-export function breakdown(cs: LatencyConfig[], o: { horizonS: number; seed?: number }): aq.ColumnTable {
+export function breakdown(cs: LatencyConfig[], o: { horizonS: number; seed?: number } & ExperimentRunOptions): aq.ColumnTable {
   const rows: Record<string, unknown>[] = [];
-  for (const c of cs) {
-    const r = simulate(setup(c, o), { seed: o.seed ?? 1 });
-    for (const b of r.rows("latency_breakdown")) rows.push({ config: label(c), component: b.component, mean_us: b.mean_us, max_us: b.max_us, share_pct: b.share_pct });
-  }
+  const rs = runSpecs(cs.map((c) => ({ spec: setup(c, o), seed: o.seed ?? 1 })), { workers: o.workers, cache: o.cache });
+  cs.forEach((c, i) => {
+    for (const b of rs[i].rows("latency_breakdown")) rows.push({ config: label(c), component: b.component, mean_us: b.mean_us, max_us: b.max_us, share_pct: b.share_pct });
+  });
   return aq.from(rows);
 }
 
@@ -288,13 +312,10 @@ export function breakdown(cs: LatencyConfig[], o: { horizonS: number; seed?: num
  * prefix is not kept, so each length is its own run with the same seed —
  * the shorter run is a prefix of the longer one).
  */
-export function maxVsLength(cs: LatencyConfig[], lengthsS: number[], o: { seed?: number } = {}): aq.ColumnTable {
-  const rows: Record<string, unknown>[] = [];
-  for (const c of cs) for (const L of lengthsS) {
-    const m = measure(c, { horizonS: L, seed: o.seed });
-    rows.push({ config: label(c), run_s: L, max_latency_us: m.maxUs, p99_latency_us: m.p99Us, cycles: m.cycles });
-  }
-  return aq.from(rows);
+export function maxVsLength(cs: LatencyConfig[], lengthsS: number[], o: { seed?: number } & ExperimentRunOptions = {}): aq.ColumnTable {
+  const items = cs.flatMap((c) => lengthsS.map((L) => ({ c, horizonS: L })));
+  const ms = measureMany(items, o);
+  return aq.from(items.map(({ c, horizonS }, i) => ({ config: label(c), run_s: horizonS, max_latency_us: ms[i].maxUs, p99_latency_us: ms[i].p99Us, cycles: ms[i].cycles })));
 }
 
 /** The calibration report written by scripts/calibrate-abeni.mjs (data/calibration/abeni-faggioli.json). */

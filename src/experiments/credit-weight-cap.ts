@@ -11,7 +11,7 @@
  * domain starts its program at t = 0.
  */
 import * as aq from "arquero";
-import { simulate } from "../simulate.js";
+import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
 import type { GuestSpec, SimSpec } from "../spec/types.js";
 import { gpsFinishTimes } from "../results/gps.js";
 import { percentile, sortedFinite } from "../results/stats.js";
@@ -71,11 +71,12 @@ export function setup(sc: Scenario, o: { workS?: number; horizonS?: number } = {
  * cpu_share (the program's CPU time over its execution time) and
  * exec_time_s (when the program finished).
  */
-export function shares(o: { workS?: number; seed?: number; scenarios?: Scenario[] } = {}): aq.ColumnTable {
+export function shares(o: { workS?: number; seed?: number; scenarios?: Scenario[] } & ExperimentRunOptions = {}): aq.ColumnTable {
   const rows: Record<string, unknown>[] = [];
-  for (const sc of o.scenarios ?? SCENARIOS) {
-    const spec = setup(sc, { workS: o.workS });
-    const r = simulate(spec, { seed: o.seed ?? 1 });
+  const scs = o.scenarios ?? SCENARIOS;
+  const rs = runSpecs(scs.map((sc) => ({ spec: setup(sc, { workS: o.workS }), seed: o.seed ?? 1 })), { workers: o.workers, cache: o.cache });
+  for (const [k, sc] of scs.entries()) {
+    const r = rs[k];
     const progs = r.rows("programs");
     sc.domains.forEach((d, i) => {
       const p = progs.find((x) => x.domain === `dom${i + 1}`);
@@ -94,9 +95,9 @@ export function shares(o: { workS?: number; seed?: number; scenarios?: Scenario[
 }
 
 /** `hvsim reproduce credit-weight-cap`: the `shares` table. */
-export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void } = {}): Record<string, aq.ColumnTable> {
+export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void } & ExperimentRunOptions = {}): Record<string, aq.ColumnTable> {
   o.onProgress?.(`running ${SCENARIOS.length} scenarios`);
-  return { shares: shares({ workS: o.quick ? 2 : 5 }) };
+  return { shares: shares({ workS: o.quick ? 2 : 5, workers: o.workers, cache: o.cache }) };
 }
 
 /**
@@ -106,9 +107,26 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
  * Returns the jobs of the periodic task (wake-up latency = start - release)
  * and a bounded trace of the hypervisor schedule.
  */
-export function boostRun(o: { execUs: number; periodUs?: number; horizonS?: number; seed?: number; traceMax?: number }): {
+export function boostRun(o: BoostOptions & ExperimentRunOptions): {
   jobs: aq.ColumnTable; trace: aq.ColumnTable; vcpus: aq.ColumnTable;
 } {
+  return boostRuns([o], o)[0];
+}
+
+/** Options of one {@link boostRun}. */
+export interface BoostOptions { execUs: number; periodUs?: number; horizonS?: number; seed?: number; traceMax?: number }
+
+/** Several {@link boostRun}s through the result cache and worker threads, in input order. */
+export function boostRuns(runs: BoostOptions[], o: ExperimentRunOptions = {}): { jobs: aq.ColumnTable; trace: aq.ColumnTable; vcpus: aq.ColumnTable }[] {
+  const rs = runSpecs(runs.map((b) => ({ spec: boostSpec(b), seed: b.seed ?? 1 })), { workers: o.workers, cache: o.cache });
+  return rs.map((r) => {
+    const jobs = r.table("jobs").derive({ wakeup_latency_us: (d: any) => d.start_us - d.release_us });
+    return { jobs, trace: r.table("trace"), vcpus: r.table("vcpus") };
+  });
+}
+
+/** The spec of one {@link boostRun}. */
+export function boostSpec(o: BoostOptions): SimSpec {
   const period = o.periodUs ?? 10_000;
   const spec: SimSpec = {
     board: { preset: "rcar-s4" },
@@ -127,9 +145,7 @@ export function boostRun(o: { execUs: number; periodUs?: number; horizonS?: numb
     warmup_s: 0.5,
     record: { jobs_max: 1_000_000, trace_max: o.traceMax ?? 5000 },
   };
-  const r = simulate(spec, { seed: o.seed ?? 1 });
-  const jobs = r.table("jobs").derive({ wakeup_latency_us: (d: any) => d.start_us - d.release_us });
-  return { jobs, trace: r.table("trace"), vcpus: r.table("vcpus") };
+  return spec;
 }
 
 /**
@@ -161,10 +177,11 @@ export function withGps(shares: aq.ColumnTable, workS: number, scenarios: Scenar
  * x[floor(q n)], stats "high", as the notebook has always computed them)
  * and jobs.
  */
-export function boostSweep(execsUs: number[], o: { horizonS?: number; seed?: number } = {}): aq.ColumnTable {
+export function boostSweep(execsUs: number[], o: { horizonS?: number; seed?: number } & ExperimentRunOptions = {}): aq.ColumnTable {
   const H = o.horizonS ?? 5;
-  const rows = execsUs.map((e) => {
-    const b = boostRun({ execUs: e, horizonS: H, seed: o.seed });
+  const bs = boostRuns(execsUs.map((e) => ({ execUs: e, horizonS: H, seed: o.seed })), o);
+  const rows = execsUs.map((e, k) => {
+    const b = bs[k];
     const lat = sortedFinite(b.jobs.array("wakeup_latency_us") as ArrayLike<number>);
     const io = (b.vcpus.objects() as any[]).find((x) => x.domain === "io");
     return {

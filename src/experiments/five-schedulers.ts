@@ -54,7 +54,7 @@
  * sched_rt_period_us) on a grid from boot.
  */
 import * as aq from "arquero";
-import { simulate } from "../simulate.js";
+import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
 import { board, cpuHog, guest, linux, periodic, system, xen, type GuestBuilder } from "../spec/builders.js";
 import type { Arinc653Spec, GuestSpec, RtdsParams, SimSpec, XenSchedulerSpec } from "../spec/types.js";
 import type { SimResult } from "../results/result.js";
@@ -190,7 +190,7 @@ function misses(r: SimResult): number {
 }
 
 /** Options of {@link runAll}. */
-export interface RunAllOptions extends SetupOptions {
+export interface RunAllOptions extends SetupOptions, ExperimentRunOptions {
   seed?: number;
   schedulers?: readonly SchedulerId[];
   onProgress?: (msg: string) => void;
@@ -214,9 +214,12 @@ export function runAll(o: RunAllOptions = {}): FiveSchedulers {
   const sh: Record<string, unknown>[] = [];
   const sum: Record<string, unknown>[] = [];
   const results: Record<string, SimResult> = {};
-  for (const s of o.schedulers ?? SCHEDULERS) {
-    o.onProgress?.(`simulating ${SCHEDULER_LABEL[s]}`);
-    const r = simulate(setup(s, o), { seed: o.seed ?? 1 });
+  const scheds = o.schedulers ?? SCHEDULERS;
+  const rs = runSpecs(scheds.map((s) => ({ spec: setup(s, o), seed: o.seed ?? 1 })), {
+    workers: o.workers, cache: o.cache, onRun: (p) => o.onProgress?.(`simulated ${SCHEDULER_LABEL[scheds[p.index]]} (${p.done}/${p.total})`),
+  });
+  for (const [k, s] of scheds.entries()) {
+    const r = rs[k];
     results[s] = r;
     const jobs = jobRows(r);
     for (const j of jobs) lat.push({ scheduler: SCHEDULER_LABEL[s], ...j });
@@ -242,7 +245,7 @@ export function runAll(o: RunAllOptions = {}): FiveSchedulers {
 }
 
 /** Options of {@link phaseSweep}. */
-export interface PhaseSweepOptions extends Omit<SetupOptions, "rtOffsetUs"> {
+export interface PhaseSweepOptions extends Omit<SetupOptions, "rtOffsetUs">, ExperimentRunOptions {
   /** Release offsets of the rt task, µs. Default 0, 500, ..., 9500. */
   offsetsUs?: number[];
   seed?: number;
@@ -260,14 +263,13 @@ export interface PhaseSweepOptions extends Omit<SetupOptions, "rtOffsetUs"> {
 export function phaseSweep(o: PhaseSweepOptions = {}): aq.ColumnTable {
   const offsets = o.offsetsUs ?? Array.from({ length: 20 }, (_, i) => i * 500);
   const scheds = o.schedulers ?? SCHEDULERS;
-  const rows: Record<string, unknown>[] = [];
-  const total = offsets.length * scheds.length;
-  for (const s of scheds) {
-    for (const off of offsets) {
-      const r = simulate(setup(s, { ...o, rtOffsetUs: off, traceMax: 0 }), { seed: o.seed ?? 1 });
+  const runs = scheds.flatMap((s) => offsets.map((off) => ({ s, off, spec: setup(s, { ...o, rtOffsetUs: off, traceMax: 0 }), seed: o.seed ?? 1 })));
+  const rs = runSpecs(runs, { workers: o.workers, cache: o.cache, onRun: (p) => o.onProgress?.(p.done, p.total) });
+  return aq.from(runs.map(({ s, off }, k) => {
+      const r = rs[k];
       const jobs = jobRows(r);
       const w = Float64Array.from(jobs.map((j) => j.wakeup_latency_us)).sort();
-      rows.push({
+      return {
         scheduler: SCHEDULER_LABEL[s],
         offset_ms: off / 1000,
         jobs: jobs.length,
@@ -275,11 +277,8 @@ export function phaseSweep(o: PhaseSweepOptions = {}): aq.ColumnTable {
         wakeup_max_us: w.length ? w[w.length - 1] : NaN,
         response_max_us: jobs.reduce((m, j) => Math.max(m, j.response_us), 0),
         deadline_misses: misses(r),
-      });
-      o.onProgress?.(rows.length, total);
-    }
-  }
-  return aq.from(rows);
+      };
+  }));
 }
 
 /** Options of {@link explainLateJobs}. */
@@ -364,7 +363,7 @@ export function explainLateJobs(r: SimResult, o: LateJobOptions = {}): aq.Column
 }
 
 /** Options of {@link credit2Ratelimits}. */
-export interface RatelimitSweepOptions extends Omit<SetupOptions, "traceMax"> {
+export interface RatelimitSweepOptions extends Omit<SetupOptions, "traceMax">, ExperimentRunOptions {
   /** Credit2 ratelimits, µs, or "off". Default off, 100, 200, 500, 1000, 2000, 5000. */
   ratelimitsUs?: (number | "off")[];
   seed?: number;
@@ -378,10 +377,14 @@ export interface RatelimitSweepOptions extends Omit<SetupOptions, "traceMax"> {
  */
 export function credit2Ratelimits(o: RatelimitSweepOptions = {}): aq.ColumnTable {
   const rows: Record<string, unknown>[] = [];
-  for (const rl of o.ratelimitsUs ?? ["off", 100, 200, 500, 1000, 2000, 5000]) {
+  const rls = o.ratelimitsUs ?? ["off", 100, 200, 500, 1000, 2000, 5000];
+  const rs = runSpecs(rls.map((rl) => {
     const spec = setup("credit2", { ...o, traceMax: 0 });
     (spec.hypervisor as any).pools[0].scheduler.ratelimit_us = rl;
-    const r = simulate(spec, { seed: o.seed ?? 1 });
+    return { spec, seed: o.seed ?? 1 };
+  }), { workers: o.workers, cache: o.cache });
+  for (const [k, rl] of rls.entries()) {
+    const r = rs[k];
     const jobs = jobRows(r);
     const w = Float64Array.from(jobs.map((j) => j.wakeup_latency_us)).sort();
     const sw = r.rows("vcpus").reduce((a, v) => a + v.switches_in, 0);
@@ -422,12 +425,16 @@ export const RTDS_VARIANTS: RtdsVariant[] = [
  * wakeup_p50_us, wakeup_max_us, response_max_us, deadline_misses, and the
  * CPU shares.
  */
-export function rtdsReservations(o: Omit<SetupOptions, "traceMax"> & { variants?: RtdsVariant[]; seed?: number } = {}): aq.ColumnTable {
+export function rtdsReservations(o: Omit<SetupOptions, "traceMax"> & { variants?: RtdsVariant[]; seed?: number } & ExperimentRunOptions = {}): aq.ColumnTable {
   const rows: Record<string, unknown>[] = [];
-  for (const v of o.variants ?? RTDS_VARIANTS) {
+  const variants = o.variants ?? RTDS_VARIANTS;
+  const rs = runSpecs(variants.map((v) => {
     const spec = setup("rtds", { ...o, traceMax: 0 });
     for (const g of spec.guests) g.rtds = { ...(g.name === "rt" ? v.rt : v.hog) };
-    const r = simulate(spec, { seed: o.seed ?? 1 });
+    return { spec, seed: o.seed ?? 1 };
+  }), { workers: o.workers, cache: o.cache });
+  for (const [k, v] of variants.entries()) {
+    const r = rs[k];
     const jobs = jobRows(r);
     const w = Float64Array.from(jobs.map((j) => j.wakeup_latency_us)).sort();
     const u = (p: RtdsParams) => (p.budget_us ?? 4000) / (p.period_us ?? 10000);
@@ -460,15 +467,16 @@ export const RUNS = {
  * release-offset sweep in 0.5 ms steps, 10 s per run; 2 s with `quick`) and `credit2_ratelimit` (the Credit2 ratelimit what-if,
  * 60 s per run; 5 s with `quick`).
  */
-export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void } = {}): Record<string, aq.ColumnTable> {
+export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void } & ExperimentRunOptions = {}): Record<string, aq.ColumnTable> {
   const r = o.quick ? RUNS.quick : RUNS.full;
-  const all = runAll({ horizonS: r.mainS, onProgress: o.onProgress });
+  const run = { workers: o.workers, cache: o.cache };
+  const all = runAll({ ...run, horizonS: r.mainS, onProgress: o.onProgress });
   o.onProgress?.("release-offset sweep");
-  const phase = phaseSweep({ horizonS: r.phaseS, offsetsUs: r.offsetsUs });
+  const phase = phaseSweep({ ...run, horizonS: r.phaseS, offsetsUs: r.offsetsUs });
   o.onProgress?.("Credit2 ratelimit what-if");
-  const credit2_ratelimit = credit2Ratelimits({ horizonS: r.mainS });
+  const credit2_ratelimit = credit2Ratelimits({ ...run, horizonS: r.mainS });
   o.onProgress?.("RTDS reservation what-if");
-  const rtds_reservations = rtdsReservations({ horizonS: r.mainS });
+  const rtds_reservations = rtdsReservations({ ...run, horizonS: r.mainS });
   return { latency: all.latency, shares: all.shares, summary: all.summary, phase, credit2_ratelimit, rtds_reservations };
 }
 

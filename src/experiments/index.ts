@@ -5,6 +5,7 @@
  * holds) computed from them by the module's `findings()`.
  */
 import type * as aq from "arquero";
+import type { ExperimentRunOptions } from "../sweep/runs.js";
 import { type Finding, findingsFromTable, findingsTable } from "./findings.js";
 import * as takakura from "./takakura-context1.js";
 import * as creditLab from "./credit-weight-cap.js";
@@ -18,12 +19,22 @@ export interface Experiment {
   source: string;
   notebook: string;
   /** The module's tables plus `findings`. */
-  reproduce(o: { quick?: boolean; onProgress?: (msg: string) => void }): Record<string, aq.ColumnTable>;
+  reproduce(o: ReproduceOptions): Record<string, aq.ColumnTable>;
   /** The findings computed from the tables of the module's reproduce (`o.quick`: they came from quick runs). */
   findings(tables: Record<string, aq.ColumnTable>, o?: { quick?: boolean }): Finding[];
 }
 
-type Reproduce = (o: { quick?: boolean; onProgress?: (msg: string) => void }) => Record<string, aq.ColumnTable>;
+/**
+ * Options of every experiment's reproduce: `quick` (short runs), progress
+ * messages, and where the runs go (`workers`, `cache`: see runSpecs in
+ * src/sweep/runs.ts; by default the available cores and `.hvsim-cache`).
+ */
+export interface ReproduceOptions extends ExperimentRunOptions {
+  quick?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+type Reproduce = (o: ReproduceOptions) => Record<string, aq.ColumnTable>;
 type Findings = (tables: any, o?: { quick?: boolean }) => Finding[];
 
 /** The module's reproduce with the `findings` table appended. */

@@ -28,7 +28,7 @@ import seedrandom from "seedrandom";
 import { DATA_DIR } from "../hw/board.js";
 import { board, context1, cpuHog, credit2, guest, linux, system, xen } from "../spec/builders.js";
 import type { SimSpec } from "../spec/types.js";
-import { simulate } from "../simulate.js";
+import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
 import type { SimResult } from "../results/result.js";
 import { median, quantile, sortedFinite, mean, stdev } from "../results/stats.js";
 import { type Finding, findingsFromTable } from "./findings.js";
@@ -120,8 +120,8 @@ export interface RunRow {
   hv_switches_per_s: number;
 }
 
-/** Options of {@link sweep}. */
-export interface SweepOptions {
+/** Options of {@link sweep} (runs go through the result cache and worker threads: `workers`, `cache`). */
+export interface SweepOptions extends ExperimentRunOptions {
   ratelimitsMs?: number[];
   seeds?: number[];
   horizonS?: number;
@@ -130,31 +130,31 @@ export interface SweepOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Runs the ratelimit sweep; returns one row per (ratelimit, seed). */
+/** Runs the ratelimit sweep; returns one row per (ratelimit, seed), ratelimit outermost. */
 export function sweep(o: SweepOptions = {}): RunRow[] {
   const rls = o.ratelimitsMs ?? RATELIMITS_MS;
   const seeds = o.seeds ?? [1, 2, 3, 4, 5];
-  const rows: RunRow[] = [];
-  const total = rls.length * seeds.length;
+  const runs: { rl: number; seed: number; spec: SimSpec }[] = [];
   for (const rl of rls) {
     for (const seed of seeds) {
-      const spec = setup({ ratelimitMs: rl, paravirtTimeAccounting: o.paravirtTimeAccounting, horizonS: o.horizonS, warmupS: warmupFor(seed) });
-      const r = simulate(spec, { seed });
-      const c = r.rows("context1")[0];
-      const v = r.rows("vcpus").find((x) => x.domain === "domU" && x.vcpu === 0)!;
-      rows.push({
-        ratelimit_ms: rl,
-        paravirt_time_accounting: o.paravirtTimeAccounting ?? false,
-        seed,
-        loops_per_s: c.loops_per_s,
-        fast_share: c.fast_share,
-        shrink_us_per_ms: shrinkRate(r),
-        hv_switches_per_s: v.switches_in / spec.horizon_s,
-      });
-      o.onProgress?.(rows.length, total);
+      runs.push({ rl, seed, spec: setup({ ratelimitMs: rl, paravirtTimeAccounting: o.paravirtTimeAccounting, horizonS: o.horizonS, warmupS: warmupFor(seed) }) });
     }
   }
-  return rows;
+  const results = runSpecs(runs, { workers: o.workers, cache: o.cache, onRun: (p) => o.onProgress?.(p.done, p.total) });
+  return runs.map(({ rl, seed, spec }, i) => {
+    const r = results[i];
+    const c = r.rows("context1")[0];
+    const v = r.rows("vcpus").find((x) => x.domain === "domU" && x.vcpu === 0)!;
+    return {
+      ratelimit_ms: rl,
+      paravirt_time_accounting: o.paravirtTimeAccounting ?? false,
+      seed,
+      loops_per_s: c.loops_per_s,
+      fast_share: c.fast_share,
+      shrink_us_per_ms: shrinkRate(r),
+      hv_switches_per_s: v.switches_in / spec.horizon_s,
+    };
+  });
 }
 
 /**
@@ -192,7 +192,7 @@ export function bestRatelimit(summary: aq.ColumnTable): number {
 }
 
 /** Options of {@link reproduce}. */
-export interface ReproduceOptions {
+export interface ReproduceOptions extends ExperimentRunOptions {
   /** Short runs (2 s) for CI and smoke tests. */
   quick?: boolean;
   onProgress?: (msg: string) => void;
@@ -208,8 +208,9 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
   const horizonS = o.quick ? 2 : 10;
   const seeds = [1, 2, 3, 4, 5];
   const prog = (label: string) => (d: number, n: number) => o.onProgress?.(`${label}: run ${d}/${n}`);
-  const off = sweep({ seeds, horizonS, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=n)") });
-  const on = sweep({ seeds, horizonS, paravirtTimeAccounting: true, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=y)") });
+  const run = { workers: o.workers, cache: o.cache };
+  const off = sweep({ ...run, seeds, horizonS, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=n)") });
+  const on = sweep({ ...run, seeds, horizonS, paravirtTimeAccounting: true, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=y)") });
   const sOff = summarise(off);
   const sOn = summarise(on);
   const best = bestRatelimit(sOff);
@@ -248,22 +249,24 @@ export function findings(tables: Record<string, aq.ColumnTable>): Finding[] {
  * Short runs at a few ratelimits for the time-series figures: the vruntime
  * gap Δ (ms) over time, the hand-off counts, and the hypervisor trace.
  */
-export function detail(ratelimitsMs: number[], o: { seed?: number; horizonS?: number; sampleUs?: number; traceMax?: number } = {}): {
+export function detail(ratelimitsMs: number[], o: { seed?: number; horizonS?: number; sampleUs?: number; traceMax?: number } & ExperimentRunOptions = {}): {
   gap: aq.ColumnTable; patterns: aq.ColumnTable; results: SimResult[];
 } {
   const gaps: aq.ColumnTable[] = [];
   const pat: Record<string, unknown>[] = [];
-  const results: SimResult[] = [];
-  for (const rl of ratelimitsMs) {
-    const spec = setup({ ratelimitMs: rl, horizonS: o.horizonS ?? 2, warmupS: 0, sampleUs: o.sampleUs ?? 500, traceMax: o.traceMax ?? 20000 });
-    const r = simulate(spec, { seed: o.seed ?? 1 });
-    results.push(r);
+  const tasks = ratelimitsMs.map((rl) => ({
+    spec: setup({ ratelimitMs: rl, horizonS: o.horizonS ?? 2, warmupS: 0, sampleUs: o.sampleUs ?? 500, traceMax: o.traceMax ?? 20000 }),
+    seed: o.seed ?? 1,
+  }));
+  const results = runSpecs(tasks, { workers: o.workers, cache: o.cache });
+  ratelimitsMs.forEach((rl, i) => {
+    const r = results[i];
     gaps.push(r.table("context1_gap").select("t_ms", "gap_ms").derive({ ratelimit: aq.escape(() => `-r ${rl} ms`) }));
     const c = r.rows("context1")[0];
     pat.push({
       ratelimit_ms: rl, loops: c.loops, fast_handoffs: c.fast_handoffs, slow_handoffs: c.slow_handoffs,
       other_handoffs: c.other_handoffs, fast_share: c.fast_share, shrink_us_per_ms: shrinkRate(r),
     });
-  }
+  });
   return { gap: gaps.reduce((a, b) => a.concat(b)), patterns: aq.from(pat), results };
 }

@@ -4,3 +4,5 @@ export { parseGridArg, expandGrid, setPath, getPath, type GridAxis, type GridPoi
 export { parseMetric, defaultMetrics, type MetricSpec, type MetricAgg } from "./metrics.js";
 export { modelVersion, runKey, canonicalJson, encodeTables, decodeTables, RunCache, DEFAULT_CACHE_DIR } from "./cache.js";
 export { summarize, studentTQuantile, type SampleSummary } from "./stats.js";
+export { runSpecs, defaultWorkers, defaultCache, lastRunStats, runTotals, resetRunTotals, type RunOptions, type ExperimentRunOptions, type RunProgress, type RunStats } from "./runs.js";
+export type { RunTask } from "./worker.js";

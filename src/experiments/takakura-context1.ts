@@ -211,6 +211,15 @@ export function reproduce(o: ReproduceOptions = {}): Record<string, aq.ColumnTab
   const run = { workers: o.workers, cache: o.cache };
   const off = sweep({ ...run, seeds, horizonS, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=n)") });
   const on = sweep({ ...run, seeds, horizonS, paravirtTimeAccounting: true, onProgress: prog("sweep (PARAVIRT_TIME_ACCOUNTING=y)") });
+  return tablesOf(off, on);
+}
+
+/**
+ * The tables of {@link reproduce} from the two sweeps' rows (PARAVIRT_TIME_ACCOUNTING off and on):
+ * `sweep`, `sweep_pvta`, `runs`, `shrink`, `best` and `findings`. The notebook calls it on its own
+ * sweeps so that its findings table is the CLI's.
+ */
+export function tablesOf(off: RunRow[], on: RunRow[]): Record<string, aq.ColumnTable> {
   const sOff = summarise(off);
   const sOn = summarise(on);
   const best = bestRatelimit(sOff);

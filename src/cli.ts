@@ -76,7 +76,7 @@ const USAGE = `usage:
 examples:
   hvsim list                                      experiments and board presets
   hvsim reproduce five-schedulers --quick         one experiment's tables, quick mode
-  hvsim reproduce abeni-faggioli --json > out.json
+  hvsim reproduce credit-weight-cap --json > out.json
   hvsim run spec.json --horizon 2 --seed 7        a saved spec (from JSON.stringify(system()....build()))
   hvsim run taskset.json --board i7-6700 --cpus 2 --rt-runtime off
   hvsim run cyclic.json --histogram               compare with cyclictest -q -h 1000

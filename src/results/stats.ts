@@ -13,7 +13,7 @@
  * - "high": x[floor(q n)], clamped. The smallest value with more than q n
  *   values <= it; for q = 0.5 and even n the upper of the two middle values
  *   (Python's statistics.median_high). Differs from nearest-rank only when
- *   q n is an integer. Used by takakura-context1's Δ shrink medians, which
+ *   q n is an integer. Used by the Context1 experiment's Δ shrink medians, which
  *   were computed this way before this module (kept for byte-identical
  *   outputs).
  * - "linear" (H&F type 7, the default of R, NumPy and Arquero's

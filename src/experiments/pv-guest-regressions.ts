@@ -25,7 +25,7 @@
 import * as aq from "arquero";
 import { pvData, type PvKernelSpec } from "../virt/pvops/model.js";
 import { lmbenchBenchmarks, mixedLoad, runLmbench, type LmbenchResult } from "../workloads/lmbench.js";
-import { simulate } from "../simulate.js";
+import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
 import { evaluateLedger, readLedger, type CheckResult } from "./ledger.js";
 import type { GuestSpec, SimSpec } from "../spec/types.js";
 
@@ -216,17 +216,20 @@ export function latCtxSpec(kernel: PvKernelSpec | null, procs: number, o: { hori
  * the same kernel with native operations. Jitter is off so that differences
  * between variants are exactly their operations' costs.
  */
-export function latCtxSim(vs: Variant[], o: { horizonS?: number; procs?: number[] } = {}): aq.ColumnTable {
+export function latCtxSim(vs: Variant[], o: { horizonS?: number; procs?: number[] } & ExperimentRunOptions = {}): aq.ColumnTable {
   const rows: Record<string, unknown>[] = [];
   const all: { id: string; kernel: PvKernelSpec | null }[] = [...vs, { id: "pvh (native operations)", kernel: null }];
-  for (const v of all) {
-    const per = (procs: number) => (simulate(latCtxSpec(v.kernel, procs, o)).rows("lat_ctx")[0] as { us_per_pass: number }).us_per_pass;
-    const ovr = per(1);
-    for (const n of o.procs ?? [2, 8]) {
-      const pass = per(n);
+  const counts = [1, ...(o.procs ?? [2, 8])]; // 1: lmbench's overhead loop
+  // every run through the result cache and worker threads, in input order
+  const results = runSpecs(all.flatMap((v) => counts.map((procs) => ({ spec: latCtxSpec(v.kernel, procs, o), seed: 1 }))), { workers: o.workers, cache: o.cache });
+  all.forEach((v, vi) => {
+    const per = (k: number) => (results[vi * counts.length + k].rows("lat_ctx")[0] as { us_per_pass: number }).us_per_pass;
+    const ovr = per(0);
+    counts.slice(1).forEach((n, k) => {
+      const pass = per(k + 1);
       rows.push({ variant: v.id, procs: n, us_per_pass: r3(pass), overhead_us: r3(ovr), ctxsw_us: r3(pass - ovr) });
-    }
-  }
+    });
+  });
   return aq.from(rows);
 }
 

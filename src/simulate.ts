@@ -18,6 +18,11 @@ import type { Task } from "./kernel/task.js";
 import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
 import { guestCostTable } from "./virt/pvops/latency.js";
 import { recordKernel, recordXen, TraceEvents } from "./trace/record.js";
+// --- issue 14 board/kernel/cache: begin
+import { cfsBaseFor, kernelDataId } from "./kernel/versions.js";
+import { SmiNoise } from "./hw/smi.js";
+import { LlcModel } from "./hw/cache.js";
+// --- issue 14 board/kernel/cache: end
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -37,12 +42,9 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     preemptFull: k.preempt === "full",
     preempt: k.preempt ?? "none",
     kernelWorkScale: board.kernelWorkScale ?? 1,
-    tunables: {
-      latency: k.sched_latency_ns,
-      minGranularity: k.sched_min_granularity_ns,
-      wakeupGranularity: k.sched_wakeup_granularity_ns,
-      gentleFairSleepers: k.gentle_fair_sleepers,
-    },
+    // issue 14: the version's CFS defaults (5.10: the spec's values as they are)
+    tunables: cfsBaseFor(k, g.vcpus),
+    kernelData: kernelDataId(k.version),
     rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
     rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
     rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
@@ -99,7 +101,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   // the one validation (the same as build()'s): fields, ranges and every cross-field rule
   const spec = validateSpec(specIn);
   validateSimulateOptions(opts);
-  const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv);
+  const board = resolveBoard(spec.board.preset, spec.board.costs_ns, spec.board.jitter_cv, spec.board.smi ?? true);
   const seed = String(opts.seed ?? 1);
   const sim = new Simulator(seed);
   const horizon = Math.round(spec.horizon_s * SEC);
@@ -113,6 +115,20 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   const kernels = units.map((g) => kernelFor(sim, board, g));
   const host = hv.kind === "xen" ? xenHost(sim, board, spec, kernels, from)
     : hv.kind === "kvm" ? kvmHost(sim, board, spec, kernels) : nativeHost(sim, board, kernels[0]);
+  // --- issue 14 board/cache: begin
+  // SMIs stop the physical CPUs of the native or KVM host kernel (not modelled under Xen)
+  const physical = hv.kind === "kvm" ? kernels[kernels.length - 1] : hv.kind === "native" ? kernels[0] : null;
+  const smi = board.smi && physical ? new SmiNoise(sim, board.smi, physical, physical.cpus.length) : null;
+  // the cache-interference model: every kernel's cost samples see the LLC pressure of memory-bound tasks
+  const llc = board.llc && hv.kind !== "xen" ? new LlcModel(sim, board.llc, board.cpus) : null;
+  if (llc) {
+    units.forEach((g, i) => {
+      const k = kernels[i];
+      const guestOfKvm = hv.kind === "kvm" && i !== kernels.length - 1;
+      k.llc = llc.attach(g.name, guestOfKvm ? (c) => kvmVcpuCpu(k, c) : (c) => c);
+    });
+  }
+  // --- issue 14 board/cache: end
 
   // scheduling-event recording for trace export (record.trace_events_max; off by default)
   const evMax = spec.record?.trace_events_max ?? 0;
@@ -134,6 +150,7 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
   });
 
   host.start(0);
+  smi?.start(0); // issue 14
   const step = Math.max(Math.floor(horizon / 20), MS);
   sim.run(horizon, opts.onProgress ? (now) => opts.onProgress!(now / horizon) : undefined, opts.onProgress ? step : 0);
   const end = sim.now;
@@ -145,9 +162,20 @@ export function simulate(specIn: SimSpec, opts: SimulateOptions = {}): SimResult
     ...host.tables(end),
     ...kernelTables(units, kernels, workloads.taskStats(end), end),
     ...workloads.tables(end),
+    // --- issue 14 board/cache
+    ...(smi ? smi.tables() : {}),
+    ...(llc && llc.attached.some((a) => a.samples.some((x) => x > 0)) ? llc.tables() : {}),
   };
   return new SimResult(spec, seed, tables, { events: sim.events, wall_ms: performance.now() - wall0, simulated_s: end / SEC }, events);
 }
+
+// --- issue 14 cache: begin
+/** The host CPU of vCPU `cpu` of a KVM guest kernel (the CPU its vCPU thread is on; -1 before KVM set the kernel's host up). */
+function kvmVcpuCpu(k: LinuxKernel, cpu: number): number {
+  const h = k.host as unknown as { vcpuHostCpu?: (cpu: number) => number };
+  return h.vcpuHostCpu ? h.vcpuHostCpu(cpu) : -1;
+}
+// --- issue 14 cache: end
 
 /** A host as simulate() drives it: started once, then asked for its tables. */
 interface Host extends TableSource {

@@ -73,7 +73,42 @@ export interface BoardPreset {
    * Default 1.
    */
   kernel_work_scale?: Sourced<number>;
+  // --- issue 14 board: begin
+  /** The CPU offers the VMX-preemption timer (KVM may use it for the guest's LAPIC timer in guest mode). Default true. */
+  vmx_preemption_timer?: Sourced<boolean>;
+  /** System-management interrupts (src/hw/smi.ts): which CPUs they hit, how often, how long. Absent: none. */
+  smi?: SmiPreset;
+  /** The last-level cache (src/hw/cache.ts): size, sharing CPUs, miss penalty. Absent: no cache-interference model. */
+  llc?: LlcPreset;
+  // --- issue 14 board: end
 }
+
+// --- issue 14 board: begin
+/** data/boards `smi`: SMIs as a noise source (src/hw/smi.ts). */
+export interface SmiPreset {
+  /** CPUs that SMIs stop. */
+  cpus: Sourced<number[]>;
+  /** Mean SMI rate per CPU (Poisson arrivals), per second. */
+  rate_hz: Sourced<number>;
+  /** Duration of one SMI, uniform in min_us..max_us. */
+  duration_us: { dist: "uniform"; min_us: number; max_us: number; provenance: string };
+}
+
+/** data/boards `llc`: the last-level cache (src/hw/cache.ts). */
+export interface LlcPreset {
+  size_bytes: Sourced<number>;
+  /** CPUs sharing the cache. */
+  cpus: Sourced<number[]>;
+  line_bytes: Sourced<number>;
+  /** Extra time of one access to an evicted line, ns. */
+  miss_penalty_ns: Sourced<number>;
+}
+
+/** The resolved SMI noise of a board. */
+export interface BoardSmi { cpus: number[]; rateHz: number; minNs: number; maxNs: number }
+/** The resolved last-level cache of a board. */
+export interface BoardLlc { sizeBytes: number; cpus: number[]; lineBytes: number; missPenaltyNs: number }
+// --- issue 14 board: end
 
 /** Directory of the data/ presets shipped with the package (the nearest `data/boards` above this module). */
 export const DATA_DIR = findDataDir();
@@ -131,6 +166,14 @@ export interface Board {
   lapicMinDeltaNs?: number;
   /** Scale of data/kernels section lengths on this board. Default 1. */
   kernelWorkScale?: number;
+  // --- issue 14 board: begin
+  /** The VMX-preemption timer exists. Default true. */
+  vmxPreemptionTimer?: boolean;
+  /** SMI noise (null or absent: none; also when the spec's board.smi is false). */
+  smi?: BoardSmi | null;
+  /** Last-level cache (null or absent: no cache-interference model). */
+  llc?: BoardLlc | null;
+  // --- issue 14 board: end
 }
 
 /** Cost `id` of a board (0 when its table predates that cost). */
@@ -148,7 +191,7 @@ export function presetCost(p: BoardPreset, n: BoardCostName): number {
 }
 
 /** Resolves a preset plus overrides into a Board. */
-export function resolveBoard(preset: string, overrides?: Partial<Record<string, number>>, jitterCv?: number): Board {
+export function resolveBoard(preset: string, overrides?: Partial<Record<string, number>>, jitterCv?: number, smi = true): Board {
   const p = boardPresets().get(preset);
   if (!p) throw new Error(`unknown board preset ${preset}`);
   const cost = new Float64Array(COST_NAMES.length);
@@ -163,6 +206,11 @@ export function resolveBoard(preset: string, overrides?: Partial<Record<string, 
     rdtscNativeNs: cost[C.rdtsc_native], rdtscTrapNs: cost[C.rdtsc_trap], vmEntryExitNs: cost[C.vm_entry_exit],
     irqInjectionNs: cost[C.irq_injection], lapicMinDeltaNs: cost[C.lapic_min_delta],
     kernelWorkScale: p.kernel_work_scale?.value ?? 1,
+    // --- issue 14 board: begin
+    vmxPreemptionTimer: p.vmx_preemption_timer?.value ?? true,
+    smi: smi && p.smi ? { cpus: p.smi.cpus.value.slice(), rateHz: p.smi.rate_hz.value, minNs: p.smi.duration_us.min_us * 1000, maxNs: p.smi.duration_us.max_us * 1000 } : null,
+    llc: p.llc ? { sizeBytes: p.llc.size_bytes.value, cpus: p.llc.cpus.value.slice(), lineBytes: p.llc.line_bytes.value, missPenaltyNs: p.llc.miss_penalty_ns.value } : null,
+    // --- issue 14 board: end
   };
 }
 

@@ -15,6 +15,7 @@ import { RtSchedClass, rrTimesliceTicks } from "../sched/linux/rt.js";
 import { DlSchedClass } from "../sched/linux/deadline.js";
 import { IdleSchedClass } from "../sched/linux/idle.js";
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL } from "./latency.js";
+import type { LlcAttach } from "../hw/cache.js";
 import { type CpuHost, KCpu, type KernelConfig, Pipe, T_DEV, T_HRIRQ, T_IPI, T_SEG } from "./state.js";
 import { CLS_FAIR, NP_NONE, NP_PREEMPT_OFF, type Program, type SwitchObserver, type Task, type WakeObserver } from "./task.js";
 
@@ -80,6 +81,10 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   protected readonly irqLines: Activity[] = [];
   protected readonly irqHandlers: (((cpu: number, now: number) => void) | null)[] = [];
   protected readonly irqNoThread: boolean[] = [];
+  // --- issue 14 cache: begin
+  /** The board's cache-interference model as this kernel's cost samples see it (null: none). */
+  llc: LlcAttach | null = null;
+  // --- issue 14 cache: end
 
   constructor(readonly sim: Simulator, readonly cfg: KernelConfig) {
     this.tun = cfsTunables(cfg.ncpus, cfg.tunables);
@@ -138,8 +143,10 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   /** A sample of an operation's cost (ns) on CPU c. */
   protected costOf(c: KCpu, id: number): number {
     const base = this.cost[id];
-    if (this.sigma === 0 || base === 0) return base;
-    return Math.round(base * Math.exp(this.mu + this.sigma * c.rng.normal()));
+    // --- issue 14 cache: the cache-interference charge (src/hw/cache.ts; 0 without pressure)
+    const x = this.llc !== null ? this.llc.model.extra(this.llc, c.idx, id) : 0;
+    if (this.sigma === 0 || base === 0) return base + x;
+    return Math.round(base * Math.exp(this.mu + this.sigma * c.rng.normal())) + x;
   }
 
   /** Cost of one clock read on CPU c (the host's clockReadCost). */

@@ -27,15 +27,23 @@ export abstract class IrqKernel extends ExecKernel {
    * timer) runs the handler in hard-interrupt context on PREEMPT_RT too.
    * Setup-time.
    */
-  registerIrq(activity: string, handler?: (cpu: number, now: number) => void, noThread = false): number {
+  registerIrq(activity: string, handler?: (cpu: number, now: number) => void, noThread = false, threadPriority?: number, threadName?: string): number {
     const a = this.lat.activity(activity);
     if (!a.irqContext) throw new Error(`activity ${activity} is not an interrupt`);
     const irq = IRQ_DEV0 + this.irqLines.length;
     this.irqLines.push(a);
     this.irqHandlers.push(handler ?? null);
     this.irqNoThread.push(noThread);
+    // --- issue 14: a line served by a thread of its own priority and name (e.g. sirq-hrtimer/N of 2.6.31-rt)
+    while (this.irqThreadPrio.length < this.irqLines.length - 1) { this.irqThreadPrio.push(-1); this.irqThreadName.push(null); }
+    this.irqThreadPrio.push(threadPriority ?? -1);
+    this.irqThreadName.push(threadName ?? null);
     return irq;
   }
+
+  // --- issue 14: per line, the PREEMPT_RT thread's priority (-1: the kernel's irq_thread_priority) and name (null: irq/N-name)
+  private readonly irqThreadPrio: number[] = [];
+  private readonly irqThreadName: (string | null)[] = [];
 
   /**
    * An interrupt for CPU `cpu` (timer, reschedule IPI, or a device line).
@@ -161,7 +169,9 @@ export abstract class IrqKernel extends ExecKernel {
     if (th === null) {
       th = new IrqThread(a, this.irqHandlers[line]);
       c.irqThreads[line] = th;
-      th.task = this.spawn(`irq/${irq}-${a.name}/${c.idx}`, th, c.idx, [c.idx], 0, now, 0, { policy: SCHED_FIFO, priority: this.lat.irqThreadPriority });
+      // issue 14: a line may name its thread and priority (registerIrq)
+      const tp = this.irqThreadPrio[line] ?? -1, tn = this.irqThreadName[line] ?? null;
+      th.task = this.spawn(tn !== null ? `${tn}/${c.idx}` : `irq/${irq}-${a.name}/${c.idx}`, th, c.idx, [c.idx], 0, now, 0, { policy: SCHED_FIFO, priority: tp >= 0 ? tp : this.lat.irqThreadPriority });
       th.task.rng = c.krng;
     } else {
       th.pending++;

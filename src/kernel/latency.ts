@@ -50,6 +50,8 @@ export interface KernelData {
   provenance: string;
   timer_slack_ns: Sourced<number>;
   irq_thread_priority: Sourced<number>;
+  /** issue 14: PREEMPT_RT of the 2.6 era: default priority of the per-CPU hrtimer softirq thread (sirq-hrtimer/N). */
+  hrtimer_thread_priority?: Sourced<number>;
   clock_reads: { hrtimer_interrupt: Sourced<number>; hrtimer_reprogram: Sourced<number>; wake_up: Sourced<number>; schedule: Sourced<number> };
   activities: Record<string, ActivitySpec>;
   housekeeping: {

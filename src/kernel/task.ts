@@ -194,6 +194,10 @@ export class Task {
   segClock = 0;
   /** hrtimer slack of the task's sleeps (current->timer_slack_ns; RT and DL tasks sleep without slack). */
   timerSlackNs = 50_000;
+  // --- issue 14 cache: begin
+  /** Working set of a memory-bound task, bytes (0: not memory-bound); see src/hw/cache.ts. */
+  memWsBytes = 0;
+  // --- issue 14 cache: end
   // kernel activity in progress (A_KERNEL, A_IRQ_WORK, A_DEVICE_IO)
   /** Kernel work of the activity not yet drawn into chunks, ns (A_DEVICE_IO: the rest of its path). */
   kWork = 0;

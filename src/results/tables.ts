@@ -111,7 +111,18 @@ export interface TableRows {
   device_io: DeviceIoRow;
   stress: StressRow;
   lat_ctx: LatCtxRow;
+  // --- issue 14 board/cache: begin
+  smi: SmiRow;
+  llc: LlcRow;
+  // --- issue 14 board/cache: end
 }
+
+// --- issue 14 board/cache: begin
+/** Table `smi` (boards with SMI data, board.smi not false): per CPU hit by SMIs. */
+export interface SmiRow { cpu: number; smis: number; smm_ms: number }
+/** Table `llc` (boards with `llc` data and a memory-bound task): the cache-interference model's charges per kernel and path. */
+export interface LlcRow { domain: string; path: string; samples: number; evicted_lines: number; extra_us: number }
+// --- issue 14 board/cache: end
 
 /** A table name. */
 export type TableName = keyof TableRows;
@@ -266,6 +277,19 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       us_per_pass: "time per token pass, µs (null: fewer than two passes)",
     },
   },
+  // --- issue 14 board/cache: begin
+  smi: {
+    doc: "one row per CPU that system-management interrupts hit (boards with SMI data)", source: "board (src/hw/smi.ts)",
+    columns: { cpu: "physical CPU", smis: "SMIs (count)", smm_ms: "time in system-management mode, ms" },
+  },
+  llc: {
+    doc: "one row per (kernel, latency-critical path) charged by the cache-interference model", source: "board (src/hw/cache.ts)",
+    columns: {
+      domain: "guest (or host) name", path: "path (cost name)", samples: "cost samples taken under cache pressure (count)",
+      evicted_lines: "evicted lines charged (count)", extra_us: "extra time charged, µs",
+    },
+  },
+  // --- issue 14 board/cache: end
 };
 
 /** Every table name, in catalogue order. */

@@ -238,6 +238,18 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
       if (g.cap !== undefined && g.cap > 0 && name !== undefined && name !== "credit" && name !== "credit2") add(`guests[${gi}].cap`, `caps exist in "credit" and "credit2" pools only; ${n(g.name)} is in a "${name}" pool`);
     });
   }
+  // --- issue 14 kernel versions: begin
+  const kernels: [string, KernelSpec | undefined][] = s.guests.map((g, gi) => [`guests[${gi}].kernel`, g.kernel]);
+  if (s.hypervisor.kind === "kvm") kernels.push(["hypervisor.host_kernel", s.hypervisor.host_kernel]);
+  for (const [kp, k] of kernels) {
+    if (k?.hrtimer_thread_priority === undefined) continue;
+    const v = k.version ?? "5.10";
+    if (v !== "2.6.29" && v !== "2.6.31")
+      add(`${kp}.hrtimer_thread_priority`, `exists only on PREEMPT_RT kernels of version "2.6.29" or "2.6.31" (per-CPU sirq-hrtimer threads); this kernel is version ${q(v)}`);
+    else if ((k.preempt ?? "none") !== "rt")
+      add(`${kp}.hrtimer_thread_priority`, `exists only on PREEMPT_RT kernels (preempt "rt"); on ${q(k.preempt ?? "none")} hrtimer callbacks run in hard interrupt context`);
+  }
+  // --- issue 14 kernel versions: end
   if (s.warmup_s !== undefined && s.warmup_s >= s.horizon_s) add("warmup_s", `must be less than horizon_s (${s.horizon_s}); got ${s.warmup_s}`);
   return issues;
 }

@@ -64,6 +64,10 @@ export const boardSchema = z.strictObject({
   costs_ns: z.strictObject(costsShape).optional(),
   /** Override of the coefficient of variation of every operation cost (0 = deterministic costs). */
   jitter_cv: num(0, 1, "coefficient of variation of operation costs").optional(),
+  // --- issue 14 board: begin
+  /** System-management interrupts as the preset describes them (data/boards `smi`; native and KVM hosts). false turns them off. Default true. */
+  smi: opt(z.boolean({ message: "must be true or false" }), true),
+  // --- issue 14 board: end
 });
 
 // --------------------------------------------------------- Xen schedulers
@@ -164,7 +168,20 @@ export const pvopsSchema = z.strictObject({
 /** Linux kernel model parameters. */
 export const kernelSchema = z.strictObject({
   /** Kernel version whose scheduler rules are modelled. */
-  version: opt(z.literal("5.10", { message: 'only "5.10" is modelled' }), "5.10"),
+  // --- issue 14 kernel versions: begin
+  /**
+   * "5.10" (default), "2.6.31" (the paper's host: 2.6.31-rc4 PREEMPT / 2.6.31-rt) or "2.6.29" (the guest:
+   * 2.6.29.6-rt23): the CFS defaults of kernel/sched_fair.c, sleeper placement and the data/kernels preset
+   * (linux-5.0 or linux-2.6.31) follow the version.
+   */
+  version: opt(z.enum(["5.10", "2.6.31", "2.6.29"], { message: 'must be "5.10", "2.6.31" or "2.6.29"' }), "5.10"),
+  /**
+   * PREEMPT_RT kernels of version 2.6.29/2.6.31 only: SCHED_FIFO priority of the per-CPU hrtimer softirq
+   * thread (sirq-hrtimer/N) that runs hrtimer callbacks not marked irqsafe, among them KVM's LAPIC timer.
+   * Default 50 (the -rt softirq threads' default, see data/kernels/linux-2.6.31.json).
+   */
+  hrtimer_thread_priority: int(1, 99, "SCHED_FIFO priority of the sirq-hrtimer thread (chrt -p -f P)").optional(),
+  // --- issue 14 kernel versions: end
   /** CONFIG_HZ (100, 250, 300, 1000). Default 250. */
   hz: opt(z.number({ message: HZ_MSG }).refine((v) => HZ_VALUES.includes(v), { message: HZ_MSG }).meta({ enum: HZ_VALUES }), KERNEL_DEFAULTS.hz),
   /** CONFIG_PARAVIRT_TIME_ACCOUNTING: exclude steal time from task runtime. Default false. */
@@ -179,7 +196,7 @@ export const kernelSchema = z.strictObject({
   sched_min_granularity_ns: int(100000, 1000000000, "sysctl_sched_min_granularity base value, ns").optional(),
   /** sysctl_sched_wakeup_granularity override (base value before the CPU-count scaling), ns. */
   sched_wakeup_granularity_ns: int(0, 1000000000, "sysctl_sched_wakeup_granularity base value, ns").optional(),
-  /** GENTLE_FAIR_SLEEPERS scheduler feature. Default true. */
+  /** GENTLE_FAIR_SLEEPERS scheduler feature. Default true for 5.10; false for 2.6.29/2.6.31 (the feature arrived in 2.6.32: place_entity credits a waking task the full sched_latency). */
   gentle_fair_sleepers: opt(z.boolean({ message: "must be true or false" }), true),
   /** sched_rt_runtime_us: RT throttling budget per period (<= rt_period_us), or "off" (-1). Default 950000. */
   rt_runtime_us: opt(orOff(0, 1_000_000_000, "sched_rt_runtime_us", "-1 disables RT throttling"), KERNEL_DEFAULTS.rt_runtime_us),
@@ -405,10 +422,33 @@ export const latCtxSchema = z.strictObject({
 });
 // --- issue 11, end
 
-const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx"] as const;
+// --- issue 14 calibrator: begin
+/**
+ * Manegold's cache calibrator (0.9e, `calibrator MHZ SIZE FILE`), run in an endless loop: pointer-chasing
+ * walks over ranges of a buffer of `size_bytes`, range by range and stride by stride, each measurement
+ * timed for tens of ms and logged to a file. CPU-bound and memory-bound (SCHED_OTHER); its current range
+ * is the working set the cache-interference model (board `llc`) sees.
+ */
+export const calibratorSchema = z.strictObject({
+  kind: z.literal("calibrator"),
+  /** First argument: the CPU clock in MHz (only scales the tool's own output; no effect on the model). Default 1660. */
+  mhz: opt(int(1, 100_000, "calibrator MHz argument"), 1660),
+  /** Second argument: the largest range (buffer size), bytes (4M = 4194304). Default 4194304. */
+  size_bytes: opt(int(4096, 1 << 30, "calibrator buffer size (largest range), bytes"), 4194304),
+  /** CPUs the process may run on. Default: all. */
+  cpus: cpus.optional(),
+  /** SCHED_OTHER nice. Default 0. */
+  nice: opt(int(-20, 19, "nice value"), 0),
+});
+// --- issue 14 calibrator: end
+
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx",
+  "calibrator", // issue 14
+] as const;
 /** A workload, told apart by `kind`. */
 export const workloadSchema = z.discriminatedUnion("kind", [
   context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema, rtappSchema,
+  calibratorSchema, // issue 14
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors

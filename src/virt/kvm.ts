@@ -76,6 +76,8 @@ import {
 import type { TableSet, TableSource } from "../results/tables.js";
 import { DEFAULT_RT_PRIORITY, rtAttr } from "../spec/defaults.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
+import { isLegacy26 } from "../kernel/versions.js"; // issue 14
+import { PREEMPT_RT } from "../kernel/latency.js"; // issue 14
 
 /** kvm.halt_poll_ns default on x86 (KVM_HALT_POLL_NS_DEFAULT). */
 export const KVM_HALT_POLL_NS_DEFAULT = 200_000;
@@ -155,8 +157,8 @@ export class KvmVcpu implements GuestCarrier, Program {
     this.inSeg = true;
     this.enterAt = now;
     const inj = this.gk.cpus[this.idx].pendingIrq !== 0 ? k.irqInjection : 0;
-    k.sim.arm(this.resumeT, now + k.vmEntryExit + inj);
-    if (this.deadline >= 0) {
+    k.sim.arm(this.resumeT, now + k.vmEntryExit + inj + k.llcExtra(this.thread.cpu, inj !== 0)); // issue 14: cache interference
+    if (this.deadline >= 0 && k.hvTimer) { // issue 14: only with a usable VMX-preemption timer
       // kvm_lapic_switch_to_hv_timer
       k.sim.cancel(this.swT);
       k.sim.arm(this.hvT, this.deadline);
@@ -173,7 +175,7 @@ export class KvmVcpu implements GuestCarrier, Program {
       this.inGuestNs += now - this.guestSince;
       this.gk.suspend(this.idx, now);
     }
-    if (this.deadline >= 0) {
+    if (this.deadline >= 0 && k.hvTimer) { // issue 14: without the hv timer the host hrtimer stays armed
       // kvm_lapic_switch_to_sw_timer
       k.sim.cancel(this.hvT);
       k.sim.arm(this.swT, this.deadline);
@@ -273,7 +275,7 @@ export class KvmVcpu implements GuestCarrier, Program {
       this.guestOn = false;
       this.inGuestNs += now - this.guestSince;
       this.gk.suspend(this.idx, now);
-      at = now + k.vmEntryExit + k.irqInjection;
+      at = now + k.vmEntryExit + k.irqInjection + k.llcExtra(this.thread.cpu, true); // issue 14: cache interference
     } else at = this.enterAt + k.vmEntryExit + k.irqInjection;
     this.gk.raiseIrq(this.idx, irq, now);
     const cur = k.sim.expiry(this.resumeT);
@@ -296,6 +298,13 @@ export class Kvm implements TimerTarget, TableSource {
   private readonly swSpare: KvmVcpu[][] = [];
   /** vCPU threads created on each host CPU (initial placement). */
   private readonly placed: number[] = [];
+  // --- issue 14 kernel versions: begin
+  /**
+   * The guest's LAPIC timer uses the VMX-preemption timer in guest mode: the board has one and the host
+   * kernel's KVM uses it (Linux 4.10+; not 2.6.x). Otherwise the host hrtimer stays armed in guest mode too.
+   */
+  readonly hvTimer: boolean;
+  // --- issue 14 kernel versions: end
 
   constructor(readonly sim: Simulator, readonly board: Board, readonly host: LinuxKernel, readonly spec: KvmSpec) {
     this.vmEntryExit = board.vmEntryExitNs ?? boardCost(board, C.vm_entry_exit);
@@ -303,6 +312,17 @@ export class Kvm implements TimerTarget, TableSource {
     this.ipiLatency = boardCost(board, C.hv_ipi_latency);
     this.haltPollNs = spec.halt_poll_ns ?? KVM_HALT_POLL_NS_DEFAULT;
     for (let c = 0; c < host.cpus.length; c++) { this.swFired.push([]); this.swSpare.push([]); this.placed.push(0); }
+    // --- issue 14 kernel versions: begin
+    const hk = spec.host_kernel ?? {};
+    const legacy = isLegacy26(hk.version);
+    this.hvTimer = !legacy && board.vmxPreemptionTimer !== false;
+    if (legacy && host.preempt === PREEMPT_RT) {
+      // 2.6.31-rt: kvm_timer_fn (arch/x86/kvm/timer.c) is not an irqsafe hrtimer, so hrtimer_interrupt
+      // leaves it to HRTIMER_SOFTIRQ, run by the per-CPU softirq thread sirq-hrtimer/N at its priority
+      const prio = hk.hrtimer_thread_priority ?? host.lat.data.hrtimer_thread_priority?.value ?? DEFAULT_RT_PRIORITY;
+      this.timerLine = host.registerIrq("hrtimer_softirq", (cpu, now) => this.timerIrq(cpu, now), false, prio, "sirq-hrtimer");
+    } else
+    // --- issue 14 kernel versions: end
     // apic_timer_fn: a hard hrtimer, in hard-interrupt context on every preemption model
     this.timerLine = host.registerIrq("kvm_timer", (cpu, now) => this.timerIrq(cpu, now), true);
     host.observe({
@@ -411,6 +431,15 @@ export class Kvm implements TimerTarget, TableSource {
     this.swSpare[cpu] = l;
   }
 
+  // --- issue 14 cache: begin
+  /** Extra ns of a VM exit + entry (and of the injection, `inj`) on host CPU `cpu` from the cache-interference model (0 without). */
+  llcExtra(cpu: number, inj: boolean): number {
+    const a = this.host.llc;
+    if (a === null || a.model.q === 0) return 0;
+    return a.model.extra(a, cpu, C.vm_entry_exit) + (inj ? a.model.extra(a, cpu, C.irq_injection) : 0);
+  }
+  // --- issue 14 cache: end
+
   /** Table `vcpu_threads` (TableSource). */
   tables(end: number): TableSet {
     const vs = this.vcpus;
@@ -469,10 +498,14 @@ class KvmGuestHost implements CpuHost {
       return;
     }
     v.deadline = t;
-    if (v.inSeg) { sim.cancel(v.swT); sim.arm(v.hvT, t); } else { sim.cancel(v.hvT); sim.arm(v.swT, t); }
+    if (v.inSeg && this.kvm.hvTimer) { sim.cancel(v.swT); sim.arm(v.hvT, t); } else { sim.cancel(v.hvT); sim.arm(v.swT, t); } // issue 14: hvTimer
   }
   minTimerDelta(): number {
     return this.minDelta;
+  }
+  /** issue 14 (cache model): the host CPU vCPU `cpu`'s thread is on. */
+  vcpuHostCpu(cpu: number): number {
+    return this.vs[cpu].thread.cpu;
   }
   clockReadCost(): number {
     return this.clockCost;

@@ -19,6 +19,7 @@ const EVERY_KIND: WorkloadSpec[] = [
   { kind: "device-io", cpus: [1], rate_hz: 100 },
   { kind: "lat-ctx", procs: 2, cpus: [0] },
   { kind: "rtapp", name: "rt", cpus: [1], phases: [{ events: [{ run_us: 200 }, { sleep_us: 5000 }] }] },
+  { kind: "calibrator", cpus: [0] }, // issue 14
 ];
 
 /** Xen with Dom0 (device models) and an HVM guest running every workload kind, traced and with job rows. */
@@ -49,7 +50,7 @@ const columnsOf = (r: SimResult, n: TableName) => r.table(n).columnNames().slice
 const catalogued = (n: TableName) => Object.keys(TABLES[n].columns).sort();
 
 test("the registry lists every workload kind of the spec once, and each kind's schema accepts it", () => {
-  assert.deepEqual([...WORKLOAD_KINDS].sort(), ["context1", "cpu-hog", "cyclictest", "device-io", "housekeeping", "lat-ctx", "periodic", "rtapp", "stress"]);
+  assert.deepEqual([...WORKLOAD_KINDS].sort(), ["calibrator", "context1", "cpu-hog", "cyclictest", "device-io", "housekeeping", "lat-ctx", "periodic", "rtapp", "stress"]);
   for (const k of WORKLOAD_KINDS) assert.equal(WORKLOADS[k].kind, k);
   // every kind's schema (spec/validate.ts, by kind) accepts the example above
   const kinds = new Set(validateSpec(xenSpec()).guests[1].workloads.map((w) => w.kind));
@@ -63,8 +64,10 @@ test("the registry lists every workload kind of the spec once, and each kind's s
 test("every produced table has exactly the catalogued columns, in catalogue order of tables", () => {
   const x = simulate(xenSpec(), { seed: 3 });
   const k = simulate(kvmSpec(), { seed: 3 });
+  // issue 14: a board with SMI and LLC data and a memory-bound host task (tables smi, llc)
+  const c = simulate({ ...kvmSpec(), board: { preset: "core2-t5500" }, hypervisor: { kind: "kvm", host_workloads: [{ kind: "calibrator", cpus: [1] }] } }, { seed: 3 });
   const seen = new Set<string>();
-  for (const r of [x, k]) {
+  for (const r of [x, k, c]) {
     for (const n of r.tableNames) {
       assert.ok(isTableName(n), n);
       assert.deepEqual(columnsOf(r, n), catalogued(n), `columns of ${n}`);
@@ -74,7 +77,7 @@ test("every produced table has exactly the catalogued columns, in catalogue orde
     const idx = r.tableNames.map((n) => TABLE_NAMES.indexOf(n));
     assert.deepEqual(idx, idx.slice().sort((a, b) => a - b));
   }
-  // between them the two runs produce every catalogued table (hosts' tables included)
+  // between them the runs produce every catalogued table (hosts' tables included)
   assert.deepEqual([...seen].sort(), [...TABLE_NAMES].sort());
   // the hosts' tables: Xen's vcpus/pcpus/trace and the device model in Dom0; KVM's vCPU threads
   assert.ok(x.rows("trace").length > 0 && x.rows("trace").length <= 500);

@@ -70,6 +70,8 @@ export class BoardBuilder {
   }
   /** Overrides the cost jitter (coefficient of variation, dimensionless 0..1; 0 = deterministic). */
   jitter(cv: number): this { this.spec.jitter_cv = cv; return this; }
+  /** issue 14: system-management interrupts as the preset describes them (default true); false turns them off. */
+  smi(on: boolean): this { this.spec.smi = on; return this; }
 }
 /** Starts a board from a preset in data/boards ("rcar-s4", "ideal", "i7-6700", ...). */
 export function board(preset: string): BoardBuilder { return new BoardBuilder(preset); }
@@ -220,6 +222,8 @@ export class KernelBuilder {
   rtPeriod(us: number): this { this.spec.rt_period_us = us; return this; }
   /** sched_rr_timeslice_ms: SCHED_RR timeslice, ms. */
   rrTimeslice(ms: number): this { this.spec.rr_timeslice_ms = ms; return this; }
+  /** issue 14: PREEMPT_RT 2.6.29/2.6.31 only: SCHED_FIFO priority of the sirq-hrtimer threads (1..99; `chrt -p -f P`). */
+  hrtimerThreadPriority(p: number): this { this.spec.hrtimer_thread_priority = p; return this; }
 }
 /** A Linux kernel model; `version` is one KernelSpec allows (default "5.10", the scheduler rules modelled). */
 export function linux(version: KernelVersion = "5.10"): KernelBuilder { return new KernelBuilder(version); }

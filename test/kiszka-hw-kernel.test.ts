@@ -120,6 +120,8 @@ test("kernel versions: 2.6.31's CFS defaults are kernel/sched_fair.c's, and 5.10
   // 2.6.31 scales by 1 + ilog2(ncpus) without 5.10's cap at 8 CPUs
   assert.equal(cfsTunables(16, cfsBaseFor({ version: "2.6.31" }, 16)).latency, 100e6);
   assert.equal(cfsTunables(16, cfsBaseFor({ version: "5.10" }, 16)).latency, 24e6);
+  // and limits latency and min_granularity to 200 ms (sched_init_granularity of 2.6.31)
+  assert.equal(cfsTunables(4096, cfsBaseFor({ version: "2.6.31" }, 4096)).latency, 200e6);
   // overrides still apply
   assert.equal(cfsTunables(1, cfsBaseFor({ version: "2.6.31", sched_latency_ns: 6e6 }, 1)).latency, 6e6);
   // the data preset of the era exists, with the sirq-hrtimer default

@@ -11,13 +11,15 @@
  *
  * "2.6.31" (the host of the Kiszka paper: 2.6.31-rc4 with CONFIG_PREEMPT, and
  * 2.6.31-rt) and "2.6.29" (its guest: 2.6.29.6-rt23), from kernel/sched_fair.c
- * of v2.6.31 (read for this model; 2.6.29 has the same values):
+ * and sched.c of 2.6.31 (read for this model in a 2.6.31.14 tree; 2.6.29 is
+ * assumed to have the same values, its sched_fair.c was not re-read):
  *  - sysctl_sched_latency = 20 ms, sysctl_sched_min_granularity = 4 ms,
  *    sched_nr_latency = 5, sysctl_sched_wakeup_granularity = 5 ms, each
  *    "* (1 + ilog(ncpus))": sched_init_granularity() multiplies by
- *    1 + ilog2(num_online_cpus()) without the cap at 8 CPUs that 2.6.36
- *    introduced (SCHED_TUNABLESCALING_LOG); the model's scaling caps at 8, so
- *    the base values are pre-multiplied by the ratio of the two factors.
+ *    1 + ilog2(num_online_cpus()) without the cap at 8 CPUs that 2.6.32's
+ *    update_sysctl brought, and limits latency and min_granularity to 200 ms;
+ *    the model's scaling caps at 8, so the base values are pre-multiplied by
+ *    the ratio of the two factors (and the limit applied).
  *  - place_entity(): a waking entity is placed at min_vruntime -
  *    sysctl_sched_latency (NEW_FAIR_SLEEPERS; NORMALIZED_SLEEPER, which would
  *    convert it to virtual time, is off by default in 2.6.31's
@@ -62,6 +64,8 @@ function factor26(ncpus: number): number {
 
 /** kernel/sched_fair.c of v2.6.31: base values (before the CPU-count scaling), ns. */
 export const CFS_2_6_31 = { latency: 20_000_000, minGranularity: 4_000_000, wakeupGranularity: 5_000_000 } as const;
+/** sched_init_granularity()'s `limit` (2.6.31 kernel/sched.c): 200 ms. */
+const LIMIT_2_6_31 = 200_000_000;
 
 /**
  * The CFS tunables (base values for cfsTunables) of kernel `k` on `ncpus`
@@ -73,10 +77,12 @@ export function cfsBaseFor(k: KernelSpec, ncpus: number): { latency?: number; mi
     return { latency: k.sched_latency_ns, minGranularity: k.sched_min_granularity_ns, wakeupGranularity: k.sched_wakeup_granularity_ns, gentleFairSleepers: k.gentle_fair_sleepers };
   }
   // 2.6.31 scales by 1 + ilog2(ncpus); cfsTunables by 1 + ilog2(min(ncpus, 8)): pre-multiply by the ratio
-  const r = factor26(ncpus) / sysctlFactor(ncpus);
+  const f = factor26(ncpus), f510 = sysctlFactor(ncpus), r = f / f510;
+  // sched_init_granularity: latency and min_granularity are limited to 200 ms after the scaling
+  const lim = (base: number) => Math.min(base * f, LIMIT_2_6_31) / f510;
   return {
-    latency: (k.sched_latency_ns ?? CFS_2_6_31.latency) * r,
-    minGranularity: (k.sched_min_granularity_ns ?? CFS_2_6_31.minGranularity) * r,
+    latency: lim(k.sched_latency_ns ?? CFS_2_6_31.latency),
+    minGranularity: lim(k.sched_min_granularity_ns ?? CFS_2_6_31.minGranularity),
     wakeupGranularity: (k.sched_wakeup_granularity_ns ?? CFS_2_6_31.wakeupGranularity) * r,
     gentleFairSleepers: k.gentle_fair_sleepers ?? false,
   };

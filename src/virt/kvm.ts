@@ -317,8 +317,10 @@ export class Kvm implements TimerTarget, TableSource {
     const legacy = isLegacy26(hk.version);
     this.hvTimer = !legacy && board.vmxPreemptionTimer !== false;
     if (legacy && host.preempt === PREEMPT_RT) {
-      // 2.6.31-rt: kvm_timer_fn (arch/x86/kvm/timer.c) is not an irqsafe hrtimer, so hrtimer_interrupt
-      // leaves it to HRTIMER_SOFTIRQ, run by the per-CPU softirq thread sirq-hrtimer/N at its priority
+      // 2.6.31-rt: kvm_timer_fn (arch/x86/kvm/timer.c of 2.6.31: atomic_inc(&pending),
+      // set_bit(KVM_REQ_PENDING_TIMER), wake_up_interruptible(&vcpu->wq)) takes the wait queue's spinlock_t,
+      // a sleeping lock on PREEMPT_RT, so it is not an irqsafe hrtimer: hrtimer_interrupt leaves it to
+      // HRTIMER_SOFTIRQ, run by the per-CPU softirq thread sirq-hrtimer/N at its priority
       const prio = hk.hrtimer_thread_priority ?? host.lat.data.hrtimer_thread_priority?.value ?? DEFAULT_RT_PRIORITY;
       this.timerLine = host.registerIrq("hrtimer_softirq", (cpu, now) => this.timerIrq(cpu, now), false, prio, "sirq-hrtimer");
     } else

@@ -61,6 +61,13 @@
  * Time the thread spends running on the host outside guest mode (exit
  * handling, host interrupts, polling) is not steal, as in Linux.
  *
+ * issue 14, hosts of version 2.6.29/2.6.31 (KVM of 2009, arch/x86/kvm/timer.c)
+ * and boards without a VMX-preemption timer: the host hrtimer (kvm_timer_fn)
+ * also serves the guest in guest mode (its interrupt is an external-interrupt
+ * exit); on a 2.6.x PREEMPT_RT host the callback runs in the sirq-hrtimer/N
+ * thread at kernel.hrtimer_thread_priority instead of hard-interrupt context.
+ * Boards with an `llc` charge cache-interference time on VM entries.
+ *
  * Carrier callbacks and the guest's CpuHost calls arrive from inside a
  * kernel's dispatch: they only record state, touch the guest kernel
  * (suspend / raiseIrq) and arm simulator timers; every call into the host

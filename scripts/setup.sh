@@ -53,9 +53,17 @@ MSG
   exit 1
 fi
 
-if [[ -f package-lock.json ]]; then
+# npm ci wipes and reinstalls node_modules (about a minute); it is skipped when node_modules was
+# installed by this script from the same package-lock.json, .npmrc and node version (the stamp
+# below; any change to them, or a missing stamp, reinstalls). HVSIM_FORCE_NPM_CI=1 always reinstalls.
+LOCK_STAMP=node_modules/.hvsim-install-stamp
+lock_key() { { cat package-lock.json .npmrc 2>/dev/null; node --version; } | sha256sum | cut -d' ' -f1; }
+if [[ -f package-lock.json && "${HVSIM_FORCE_NPM_CI:-0}" != 1 && -f "$LOCK_STAMP" && "$(cat "$LOCK_STAMP")" == "$(lock_key)" ]]; then
+  log "node_modules is current for package-lock.json (stamp $LOCK_STAMP); skipping npm ci"
+elif [[ -f package-lock.json ]]; then
   log "npm ci"
   npm ci --no-audit --no-fund
+  lock_key > "$LOCK_STAMP"
 else
   log "npm install (no package-lock.json)"
   npm install --no-audit --no-fund

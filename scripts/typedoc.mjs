@@ -27,6 +27,27 @@ register(
     ),
 );
 
+// Skip when the reference in `out` was generated from the same inputs (the public sources, the
+// tsconfig and package files, this script): a content stamp in `out`. HVSIM_FORCE_DOCS=1 regenerates.
+const { createHash } = await import("node:crypto");
+const { readFileSync, readdirSync, statSync, existsSync, writeFileSync } = await import("node:fs");
+const hash = createHash("sha256");
+const walk = (dir) => {
+  for (const e of readdirSync(dir).sort()) {
+    const p = `${dir}/${e}`;
+    if (statSync(p).isDirectory()) walk(p);
+    else if (p.endsWith(".ts")) hash.update(p).update(readFileSync(p));
+  }
+};
+walk("src");
+for (const f of ["tsconfig.json", "package.json", "package-lock.json", new URL(import.meta.url).pathname]) if (existsSync(f)) hash.update(f).update(readFileSync(f));
+const key = hash.digest("hex");
+const stampFile = `${out}/.hvsim-docs-stamp`;
+if (process.env.HVSIM_FORCE_DOCS !== "1" && existsSync(stampFile) && readFileSync(stampFile, "utf8") === key && existsSync(`${out}/index.html`)) {
+  console.log(`typedoc: API reference in ${out} is current (stamp ${stampFile}); skipped`);
+  process.exit(0);
+}
+
 const { Application, LogLevel } = await import("typedoc");
 const t0 = Date.now();
 const app = await Application.bootstrapWithPlugins({
@@ -48,4 +69,5 @@ if (!project) {
 }
 await app.generateDocs(project, out);
 if (app.logger.hasErrors()) process.exit(1);
+writeFileSync(stampFile, key);
 console.log(`typedoc: API reference in ${out} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

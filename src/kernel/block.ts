@@ -48,6 +48,29 @@
  *     (`kernel.wakeTask`), and kblockd is woken to dispatch the next
  *     request.
  *
+ * For hypervisors (the QEMU/KVM model):
+ *  - host side: the host kernel's block layer is `machineBlock(spec, sim,
+ *    hostKernel, hostUnit, from, now)` (blocksetup.ts; `hostUnit` = {name:
+ *    "host", vcpus, kernel: host_kernel, workloads: []}: memory and disk
+ *    interrupt affinity of the host); the raw image is `hb.open("<guest>.img",
+ *    bytes, O_DSYNC)` (cache=writethrough); each AIO thread owns a
+ *    `new FileIo(hb)` and runs `io.begin(image, IO_READ | IO_WRITE, offset,
+ *    bytes)` / `io.step(t, now)` from its Program (see FileIo): the thread
+ *    blocks in the host kernel like a real pread/pwrite, and when step
+ *    returns false the data is in the page cache (read) or on the disk
+ *    (O_DSYNC write).
+ *  - guest side: when it creates the guest, before its workloads, it calls
+ *    `attachBlock(guestKernel, {device, memoryMb: unitMemoryMb(spec, g),
+ *    irqCpus: unitDiskIrqCpus(g), from, now})` with its emulated disk as
+ *    `device` (a BlockDevice); bonnie in the guest then uses that block layer.
+ *    The device gets `submit(r, vcpu, now)` from the guest's kblockd followed
+ *    by `submitAccesses` register accesses of that vCPU (each a
+ *    `host.deviceAccess(vcpu, now)` of the guest's CpuHost: the PIO exit),
+ *    and `ack(vcpu, now)` from the guest's interrupt handler; when the I/O is
+ *    done it calls `queue.complete(r, now)` and injects line `queue.irqLine`
+ *    into guest CPU `queue.irqCpu`. A request's bytes start at `r.offset` of
+ *    the guest disk = the same offset of the image.
+ *
  * Simplifications: the driver's request function always runs in kblockd
  * (in 2.6 it also runs in the submitter's unplug and in the completion
  * interrupt); plugging and the 3 ms unplug timer are not modelled (a request

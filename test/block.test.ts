@@ -9,6 +9,7 @@ import { type CpuHost, LinuxKernel } from "../src/kernel/linux.js";
 import { A_WAIT, type Program, type Task } from "../src/kernel/task.js";
 import { simulate } from "../src/simulate.js";
 import { SpecError, validateSpec } from "../src/spec/validate.js";
+import { board, bonnie, guest, linux, system } from "../src/spec/builders.js";
 import type { SimSpec, WorkloadSpec } from "../src/spec/types.js";
 
 type Row = Record<string, any>;
@@ -233,4 +234,15 @@ test("bad block specs: bonnie sizes that do not fit, irq affinity on missing CPU
   e = specError(kvm);
   assert.match(e.message, /hypervisor\.host_kernel\.irq_affinity\.disk\[0\]/);
   assert.match(e.message, /hypervisor\.host_workloads\[0\]\.size_mb/);
+});
+
+test("builders: bonnie(), guest().memory(), linux().diskIrqAffinity() produce the plain spec", () => {
+  const built = system().board(board(BOARD)).hypervisor({ kind: "native" })
+    .guest(guest("os").vcpus(2).memory(512).kernel(linux().preempt("full").diskIrqAffinity([1]))
+      .workload(bonnie().size(2000).sync().cpus([1])))
+    .horizon(1).build();
+  const g = built.guests[0];
+  assert.equal(g.memory_mb, 512);
+  assert.deepEqual(g.kernel?.irq_affinity, { disk: [1] });
+  assert.deepEqual(g.workloads[0], { kind: "bonnie", size_mb: 2000, sync: true, cpus: [1] });
 });

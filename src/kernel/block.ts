@@ -81,7 +81,7 @@
  * periodic kupdate writeback of pages dirty for 30 s (the background
  * threshold always comes first for a streaming writer), laptop mode.
  */
-import type { Simulator } from "../engine/sim.js";
+import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel } from "./linux.js";
 import { FilePages, type BlockData, linuxBlockData, PageCache, PG_CACHED, PG_DIRTY, PG_READING, PG_UPTODATE, PG_WRITEBACK } from "./pagecache.js";
 import { A_DEVICE_IO, A_KERNEL_WORK, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_NORMAL, type Task } from "./task.js";
@@ -325,7 +325,7 @@ export class BlockQueue {
     const k = this.kblockd[cpu];
     if (k.pending) return;
     k.pending = true;
-    this.kernel.wakeTask(k.task, now);
+    this.block.defer(k.task, now);
   }
 
   private uncongest(): void {
@@ -801,7 +801,7 @@ class Flusher implements Program, Waitable {
     if (this.working) return;
     this.working = true;
     this.minPages = minPages;
-    this.block.kernel.wakeTask(this.task!, now);
+    this.block.defer(this.task!, now);
   }
   next(t: Task, now: number): void {
     const b = this.block, c = b.cache;
@@ -863,7 +863,7 @@ interface BlockCosts {
 }
 
 /** The block layer of one kernel: page cache, files, queue, flusher, waiters. */
-export class KernelBlock {
+export class KernelBlock implements TimerTarget {
   readonly queue: BlockQueue;
   readonly cache: PageCache;
   readonly files: BlockFile[] = [];
@@ -891,6 +891,9 @@ export class KernelBlock {
   /** The file writeback starts with next (writeback_inodes walks the dirty inodes in turn). */
   private wbFile = 0;
   private allocated = 0;
+  /** Tasks to wake at the current instant, and the timer that wakes them. */
+  private readonly toWake: Task[] = [];
+  private readonly wakeTimer: number;
 
   constructor(readonly kernel: LinuxKernel, readonly cfg: BlockConfig) {
     const d = this.data = linuxBlockData();
@@ -911,6 +914,7 @@ export class KernelBlock {
     this.maxWritebackPages = d.max_writeback_pages.value;
     this.congestionWaitNs = d.congestion_wait_ms.value * 1e6;
     this.raMax = Math.max(1, Math.floor(d.readahead_max_kb.value / 4));
+    this.wakeTimer = kernel.sim.timer(this, 0, 0);
     this.queue = new BlockQueue(kernel, cfg.device, cfg.irqCpus ?? [0], cfg.from ?? 0, d);
     const now = cfg.now ?? 0;
     this.queue.init(this, now);
@@ -1070,6 +1074,23 @@ export class KernelBlock {
     list.length = 0;
   }
 
+  /**
+   * Wakes task t at this instant, from a simulator event: the callers run
+   * inside a CPU's dispatch (a task's action step, an interrupt handler),
+   * where waking a task on the same CPU would re-enter the CPU's run loop.
+   */
+  defer(t: Task, now: number): void {
+    if (!this.toWake.includes(t)) this.toWake.push(t);
+    if (!this.kernel.sim.isArmed(this.wakeTimer)) this.kernel.sim.arm(this.wakeTimer, now);
+  }
+
+  /** The deferred wake-ups. */
+  onTimer(_kind: number, _arg: number, now: number): void {
+    const l = this.toWake;
+    for (let i = 0; i < l.length; i++) this.kernel.wakeTask(l[i], now);
+    l.length = 0;
+  }
+
   /** A sub-program's task goes to sleep until its condition holds. */
   sleep(w: Waitable): void {
     if (!this.waiters.includes(w)) this.waiters.push(w);
@@ -1082,7 +1103,7 @@ export class KernelBlock {
       const w = ws[i];
       if (!w.ready()) continue;
       ws.splice(i--, 1);
-      this.kernel.wakeTask(w.task!, now);
+      this.defer(w.task!, now);
     }
   }
 

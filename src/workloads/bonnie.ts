@@ -255,7 +255,7 @@ export class Bonnie implements Program {
 
   /** A seeker has used up the tickets. */
   seekerDone(now: number): void {
-    if (--this.running === 0) this.block.kernel.wakeTask(this.task, now);
+    if (--this.running === 0) this.block.defer(this.task, now);
   }
 
   private endPhase(now: number): void {
@@ -291,7 +291,7 @@ class Seeker implements Program {
   /** The parent wrote the tickets. */
   go(now: number): void {
     this.st = 1;
-    this.b.block.kernel.wakeTask(this.task, now);
+    this.b.block.defer(this.task, now);
   }
   next(t: Task, now: number): void {
     const b = this.b;

@@ -224,7 +224,9 @@ export class BlockQueue {
   /** @internal Wires the queue to its block layer and creates the kblockd threads. */
   init(block: KernelBlock, now: number): void {
     this.block = block;
-    const io = this.kernel.lat.activity("device_io").index;
+    // the driver's path around its register accesses (a kernel data file without device_io: its syscall sections)
+    const lat = this.kernel.lat;
+    const io = (lat.byName.get("device_io") ?? lat.activity("syscall")).index;
     for (let c = 0; c < this.kernel.cpus.length; c++) {
       const k = new Kblockd(this, c, io);
       k.task = this.kernel.spawn(`kblockd/${c}`, k, c, [c], 0, now, 0, { policy: SCHED_NORMAL });

@@ -91,8 +91,9 @@ test("bonnie on CPU 1 leaves cyclictest on CPU 0 of a PREEMPT kernel alone when 
   assert.ok(away.p999_latency_us <= idle.p999_latency_us + 2, `irq on CPU 1: p99.9 ${away.p999_latency_us} vs idle ${idle.p999_latency_us}`);
   assert.ok(Math.abs(away.avg_latency_us - idle.avg_latency_us) < 0.1, `irq on CPU 1: avg ${away.avg_latency_us} vs idle ${idle.avg_latency_us}`);
   // irq on CPU 0: the hard irq and BLOCK_SOFTIRQ of every completion delay the timer wake-up there
-  assert.ok(here.p999_latency_us >= away.p999_latency_us + 4, `irq on CPU 0: p99.9 ${here.p999_latency_us} vs ${away.p999_latency_us}`);
-  assert.ok(here.max_latency_us >= away.max_latency_us + 25, `irq on CPU 0: max ${here.max_latency_us} vs ${away.max_latency_us}`);
+  assert.ok(here.p999_latency_us >= away.p999_latency_us + 10, `irq on CPU 0: p99.9 ${here.p999_latency_us} vs ${away.p999_latency_us}`);
+  assert.ok(here.max_latency_us > away.max_latency_us, `irq on CPU 0: max ${here.max_latency_us} vs ${away.max_latency_us}`);
+  assert.ok(here.avg_latency_us > away.avg_latency_us, `irq on CPU 0: avg ${here.avg_latency_us} vs ${away.avg_latency_us}`);
 });
 
 /** A task writing a file sequentially, `chunk` bytes at a time, once; samples the dirty + writeback pages. */

@@ -20,8 +20,9 @@
  *     back- or front-merges a request with a queued one of the same kind it
  *     extends (up to the device's `maxRequestBytes`); the rest wait in
  *     offset order (a one-way elevator), synchronous requests (reads, fsync,
- *     O_DSYNC writes) before asynchronous writeback (CFQ's preference,
- *     without its time slices). At most nr_requests (128) requests per
+ *     O_DSYNC writes) before asynchronous writeback unless the oldest
+ *     asynchronous request has waited 250 ms (CFQ's preference and fifo
+ *     expiry, without its time slices). At most nr_requests (128) requests per
  *     direction exist; a writer needing one more sleeps (get_request_wait),
  *     and the queue is congested above 7/8 of that.
  *  2. Dispatch: when the device has a free slot (`queueDepth`: 1 for IDE and
@@ -186,6 +187,8 @@ export class BlockQueue {
   private readonly congOn: number;
   private readonly congOff: number;
   readonly nrRequests: number;
+  /** CFQ's fifo expiry of asynchronous requests, ns. */
+  private readonly asyncExpireNs: number;
   /** Queued (not dispatched) requests: synchronous and asynchronous. */
   private readonly syncQ: BlockRequest[] = [];
   private readonly asyncQ: BlockRequest[] = [];
@@ -214,6 +217,7 @@ export class BlockQueue {
     this.irqCpu = Math.min(...irqCpus);
     this.irqsPerCpu = kernel.cpus.map(() => 0);
     this.nrRequests = data.nr_requests.value;
+    this.asyncExpireNs = data.async_fifo_expire_ms.value * 1e6;
     // blk_queue_congestion_threshold()
     const nr = this.nrRequests;
     this.congOn = Math.min(nr, nr - Math.floor(nr / 8) + 1);
@@ -303,7 +307,14 @@ export class BlockQueue {
 
   /** @internal Takes the next request (elevator order) and hands it to the device, from kblockd on `cpu`. */
   dispatch(cpu: number, now: number): BlockRequest {
-    const list = this.syncQ.length > 0 ? this.syncQ : this.asyncQ;
+    let list = this.syncQ.length > 0 ? this.syncQ : this.asyncQ;
+    // CFQ's fifo expiry: an asynchronous request that has waited too long goes first, oldest first
+    if (list === this.syncQ && this.asyncQ.length > 0) {
+      const a = this.asyncQ;
+      let old = 0;
+      for (let i = 1; i < a.length; i++) if (a[i].queuedAt < a[old].queuedAt) old = i;
+      if (now - a[old].queuedAt >= this.asyncExpireNs) return this.start(a, old, cpu, now);
+    }
     // one-way elevator: the lowest offset at or after the head's position, else the lowest
     let best = -1, wrap = -1;
     for (let i = 0; i < list.length; i++) {
@@ -311,7 +322,11 @@ export class BlockQueue {
       if (o >= this.pos && (best < 0 || o < list[best].offset)) best = i;
       if (wrap < 0 || o < list[wrap].offset) wrap = i;
     }
-    const k = best >= 0 ? best : wrap;
+    return this.start(list, best >= 0 ? best : wrap, cpu, now);
+  }
+
+  /** Dispatches request k of `list`. */
+  private start(list: BlockRequest[], k: number, cpu: number, now: number): BlockRequest {
     const r = list[k];
     list.splice(k, 1);
     this.pos = r.offset + r.bytes;

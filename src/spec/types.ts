@@ -68,6 +68,10 @@ export type LatCtxSpec = z.infer<typeof S.latCtxSchema>;
 /** Manegold's cache calibrator: strided walks over a buffer (memory-bound, CPU-bound). */
 export type CalibratorSpec = z.infer<typeof S.calibratorSchema>;
 // --- issue 14 calibrator: end
+// --- issue 14 block: begin
+/** Bonnie 1.4 in an endless loop (-s size_mb, -y sync). */
+export type BonnieSpec = z.infer<typeof S.bonnieSchema>;
+// --- end
 /** A workload, told apart by `kind`. */
 export type WorkloadSpec = z.infer<typeof S.workloadSchema>;
 /** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */

@@ -30,6 +30,7 @@ import { housekeepingWorkload } from "./housekeeping.js";
 import { latCtxWorkload } from "./lmbench.js";
 import { rtappWorkload } from "./rtapp-thread.js";
 import { calibratorWorkload } from "./calibrator.js"; // issue 14
+import { bonnieWorkload } from "./bonnie.js"; // issue 14 block
 
 /** The run a workload set belongs to. */
 export interface WorkloadRun {
@@ -95,6 +96,7 @@ export const WORKLOADS: { [K in WorkloadSpec["kind"]]: WorkloadModule<Extract<Wo
   "lat-ctx": latCtxWorkload,
   "rtapp": rtappWorkload,
   "calibrator": calibratorWorkload, // issue 14
+  "bonnie": bonnieWorkload, // issue 14 block
 };
 
 /** The workload kinds, in registry order. */

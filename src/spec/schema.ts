@@ -453,13 +453,6 @@ export const calibratorSchema = z.strictObject({
 });
 // --- issue 14 calibrator: end
 
-const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx", "rtapp",
-  "bonnie", "calibrator", // issue 14
-] as const;
-/** A workload, told apart by `kind`. */
-export const workloadSchema = z.discriminatedUnion("kind", [
-  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema, rtappSchema,
-  bonnieSchema, calibratorSchema, // issue 14
 // --- issue 14 block: begin
 /**
  * Bonnie 1.4 (`bonnie [-y] -s size_mb`), run in an endless loop: a file of
@@ -482,6 +475,13 @@ export const bonnieSchema = z.strictObject({
 });
 // --- end
 
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx", "rtapp",
+  "bonnie", "calibrator", // issue 14
+] as const;
+/** A workload, told apart by `kind`. */
+export const workloadSchema = z.discriminatedUnion("kind", [
+  context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema, rtappSchema,
+  bonnieSchema, calibratorSchema, // issue 14
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors

@@ -109,7 +109,8 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
     classOf[this.dl.id] = this.dl;
     this.classOf = classOf;
     this.classes = [this.dl, this.rt, this.fair, new IdleSchedClass()];
-    this.stdClasses = true;
+    const cs = this.classes;
+    this.stdClasses = cs.length === 4 && cs[0] === this.dl && cs[1] === this.rt && cs[2] === this.fair && cs[3] instanceof IdleSchedClass;
     const preempt = cfg.preempt ?? (cfg.preemptFull ? "full" : "none");
     this.lat = new KernelLatencyModel(kernelData(cfg.kernelData), preempt, cfg.kernelWorkScale ?? 1);
     this.preempt = this.lat.preempt;

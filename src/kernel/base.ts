@@ -76,6 +76,11 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   readonly rt: RtSchedClass<KCpu>;
   /** @internal */
   readonly dl: DlSchedClass<KCpu>;
+  /**
+   * @internal `classes` is exactly dl, rt, fair, idle (idle picks nothing): the scheduler core may
+   * call the classes directly in that order instead of looping over `classes` (a fast path).
+   */
+  readonly stdClasses: boolean;
 
   // device interrupt lines (registerIrq)
   protected readonly irqLines: Activity[] = [];
@@ -109,6 +114,8 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
     classOf[this.dl.id] = this.dl;
     this.classOf = classOf;
     this.classes = [this.dl, this.rt, this.fair, new IdleSchedClass()];
+    const cs = this.classes;
+    this.stdClasses = cs.length === 4 && cs[0] === this.dl && cs[1] === this.rt && cs[2] === this.fair && cs[3] instanceof IdleSchedClass;
     const preempt = cfg.preempt ?? (cfg.preemptFull ? "full" : "none");
     this.lat = new KernelLatencyModel(kernelData(cfg.kernelData), preempt, cfg.kernelWorkScale ?? 1);
     this.preempt = this.lat.preempt;

@@ -110,6 +110,13 @@ export abstract class SchedKernel extends IrqKernel {
       }
       this.classOf[prev.cls].putPrevTask(c, prev, now);
     }
+    // for_each_class over the standard classes, unrolled: direct (monomorphic) calls V8 can inline
+    if (this.stdClasses) {
+      const p = this.dl.pickNextTask(c, now);
+      if (p !== null) return p;
+      const q = this.rt.pickNextTask(c, now);
+      return q !== null ? q : this.fair.pickNextTask(c, now);
+    }
     const cs = this.classes;
     for (let k = 0; k < cs.length; k++) {
       const p = cs[k].pickNextTask(c, now);

@@ -97,6 +97,34 @@ const D_LOGN = 3;
 /** Knots of the quantile table of a lognormal distribution (the outer 1/QN of each tail is computed exactly). */
 const QN = 4096;
 
+/** invNormal(k / QN), k = 1..QN-1 (computed once). */
+let invNormalKnots: Float64Array | null = null;
+/** Lognormal quantile tables by (log-median, sigma): read-only, shared by every Dist of every run (bounded). */
+const lognTables = new Map<string, Float64Array>();
+const LOGN_TABLES_MAX = 256; // 32 KiB each: at most 8 MiB
+
+/**
+ * Quantiles exp(a + b * invNormal(k / QN)) at k = 1..QN-1 (ends unused) of a
+ * lognormal: the same doubles for the same (a, b), so they are computed once
+ * per process instead of once per kernel instance (4095 exp and inverse-normal
+ * evaluations per distribution were a large part of setting up a run).
+ */
+function lognQuantiles(a: number, b: number): Float64Array {
+  const key = `${a}|${b}`;
+  let q = lognTables.get(key);
+  if (q !== undefined) return q;
+  let inv = invNormalKnots;
+  if (inv === null) {
+    inv = new Float64Array(QN);
+    for (let i = 1; i < QN; i++) inv[i] = invNormal(i / QN);
+    invNormalKnots = inv;
+  }
+  q = new Float64Array(QN + 1);
+  for (let i = 1; i < QN; i++) q[i] = Math.exp(a + b * inv[i]);
+  if (lognTables.size < LOGN_TABLES_MAX) lognTables.set(key, q);
+  return q;
+}
+
 /** A compiled duration distribution, in ns. */
 export class Dist {
   readonly kind: number;
@@ -114,9 +142,7 @@ export class Dist {
       case "exponential": this.kind = D_EXP; this.a = s.mean_us * k; this.b = 0; this.maxNs = s.max_us * k; break;
       case "lognormal": {
         this.kind = D_LOGN; this.a = Math.log(s.median_us * k); this.b = s.sigma; this.maxNs = s.max_us * k;
-        const q = new Float64Array(QN + 1);
-        for (let i = 1; i < QN; i++) q[i] = Math.exp(this.a + this.b * invNormal(i / QN));
-        this.q = q;
+        this.q = lognQuantiles(this.a, this.b);
         break;
       }
       default: throw new Error(`unknown distribution ${JSON.stringify(s)}`);

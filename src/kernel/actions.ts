@@ -12,7 +12,7 @@ import type { Activity } from "./latency.js";
 import type { KCpu } from "./state.js";
 import { SchedKernel } from "./core.js";
 import {
-  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
+  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_KERNEL_WORK, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
   NP_IRQS_OFF, NP_NONE, PH_BODY, PH_IO_ACCESS, PH_IO_LOCKED, PH_IO_TAIL, PH_READ_COPY, PH_READ_WAIT, PH_SLEEP_ARMED,
   PH_SLEEP_BLOCKED, PH_START, PH_SYSCALL, PH_WRITE_WAKE, SW_BLOCK, type Task, TASK_SLEEPING,
 } from "./task.js";
@@ -175,6 +175,18 @@ export abstract class ActionKernel extends SchedKernel {
         }
         this.finish(t, now);
         return;
+      // --- issue 14 block: begin
+      case A_KERNEL_WORK:
+        // a system call doing actArg ns of kernel work in the sections of activity actAux
+        if (t.phase === PH_START) {
+          t.phase = PH_BODY;
+          t.inKernel = true;
+          this.startActivity(c, t, this.lat.activities[t.actAux], t.actArg, this.costOf(c, C.syscall));
+          if (t.segRemaining > 0) return;
+        }
+        this.finish(t, now);
+        return;
+      // --- end
       case A_CLOCK_READ:
         if (t.phase === PH_START) {
           t.phase = PH_BODY;
@@ -212,7 +224,7 @@ export abstract class ActionKernel extends SchedKernel {
             t.phase = PH_SYSCALL;
             t.inKernel = true;
             t.np = this.syscallNp;
-            t.ioLeft = a.accesses;
+            t.ioLeft = t.actAux > 0 ? t.actAux : a.accesses; // issue 14 block: a driver's own access count
             t.kWork = a.work.sample(t.rng ?? c.krng);
             t.segRemaining = this.costOf(c, C.syscall);
             if (t.segRemaining > 0) return;

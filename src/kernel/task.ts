@@ -26,6 +26,14 @@ export const A_IRQ_WORK = 8;
  * calls `kernel.endSegment` (the guest halted or exited to user space).
  */
 export const A_GUEST = 9;
+// --- issue 14 block: begin
+/**
+ * Kernel work of a system call with an explicit length: the syscall entry,
+ * then actArg ns of work cut into the sections of activity index
+ * `Task.actAux` (block.ts: page-cache copies, request submission, writeback).
+ */
+export const A_KERNEL_WORK = 10;
+// --- end
 
 /**
  * Phases of an action (Task.phase): where the kernel is in the action's path.
@@ -201,6 +209,13 @@ export class Task {
   wakeToken = false;
   /** A_DEVICE_IO: register accesses of the operation still to make. */
   ioLeft = 0;
+  // --- issue 14 block: begin
+  /**
+   * Second argument of an action: A_KERNEL_WORK's activity index;
+   * A_DEVICE_IO's register-access count when > 0 (0: the activity's own).
+   */
+  actAux = 0;
+  // --- end
   /** Random stream for the task's kernel sections (null: the CPU's). */
   rng: RandomStream | null = null;
   /** Latency probe of a measuring task (cyclictest), null otherwise. */

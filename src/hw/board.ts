@@ -26,6 +26,9 @@ import type { CostName } from "../spec/types.js";
  *   thread's completion signal), `thread_spawn` (pthread_create of an AIO
  *   thread), `qemu_dma_cb` (one step of ide_dma_cb), `kvm_set_irq` (one
  *   KVM_IRQ_LINE ioctl into the in-kernel irqchip).
+ * - `kvm_hypercall` (issue 14 pvsched, ../virt/pvsched.ts): a hypercall
+ *   handled in the kernel on top of vm_entry_exit (kvm_emulate_hypercall
+ *   and the handler's sched_setscheduler), ns.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
@@ -35,6 +38,9 @@ export const COST_NAMES = [
   // --- issue 14 qemu (H2): begin
   "kvm_exit_user", "qemu_pio", "qemu_select_wakeup", "signal_send", "thread_spawn", "qemu_dma_cb", "kvm_set_irq",
   // --- issue 14 qemu (H2): end
+  // --- issue 14 pvsched (H3): begin
+  "kvm_hypercall",
+  // --- issue 14 pvsched (H3): end
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -186,4 +192,7 @@ export const C = {
   // --- issue 14 qemu (H2): begin
   kvm_exit_user: 21, qemu_pio: 22, qemu_select_wakeup: 23, signal_send: 24, thread_spawn: 25, qemu_dma_cb: 26, kvm_set_irq: 27,
   // --- issue 14 qemu (H2): end
+  // --- issue 14 pvsched (H3): begin
+  kvm_hypercall: 28,
+  // --- issue 14 pvsched (H3): end
 } as const;

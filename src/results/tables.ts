@@ -90,6 +90,13 @@ export interface StressRow { domain: string; processes: number; kernel_activitie
 /** Table `lat_ctx` (issue 11): per lat-ctx workload, lmbench lat_ctx's time per token pass. */
 export interface LatCtxRow { domain: string; procs: number; passes: number; us_per_pass: number | null }
 
+// --- issue 14 pvsched: begin
+/** Table `pvsched` (KVM, issue 14): per vCPU of a guest with paravirtual scheduling on. */
+export interface PvschedRow {
+  guest: string; vcpu: number; p_max: number; set_sched_calls: number; irq_done_calls: number; boosts: number; timer_boosts: number;
+  setscheduler_calls: number; boosted_time_ms: number; hypercall_time_ms: number;
+}
+// --- end
 /** Row type of every table, by name. */
 export interface TableRows {
   vcpus: VcpusRow;
@@ -111,6 +118,7 @@ export interface TableRows {
   device_io: DeviceIoRow;
   stress: StressRow;
   lat_ctx: LatCtxRow;
+  pvsched: PvschedRow; // issue 14 pvsched
 }
 
 /** A table name. */
@@ -266,6 +274,18 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       us_per_pass: "time per token pass, µs (null: fewer than two passes)",
     },
   },
+  // --- issue 14 pvsched: begin
+  pvsched: {
+    doc: "one row per vCPU of a KVM guest with paravirtual scheduling (qemu.rt.pvsched), counted over the whole run", source: "kvm pvsched",
+    columns: {
+      guest: "guest name", vcpu: "vCPU index", p_max: "host priority limit (QEMU -rt maxprio - 1)",
+      set_sched_calls: "Set Scheduling Parameters hypercalls issued (count)", irq_done_calls: "Interrupt Done hypercalls issued (count)",
+      boosts: "interrupt boosts started (count)", timer_boosts: "timer-pending boosts started (count)",
+      setscheduler_calls: "sched_setscheduler() calls on the vCPU thread (count)",
+      boosted_time_ms: "time with an interrupt or timer-pending boost on, ms", hypercall_time_ms: "guest time stopped for the hypercalls (exit + handler + entry), ms",
+    },
+  },
+  // --- end
 };
 
 /** Every table name, in catalogue order. */

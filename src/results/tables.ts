@@ -94,7 +94,7 @@ export interface LatCtxRow { domain: string; procs: number; passes: number; us_p
 /** Table `pvsched` (KVM, issue 14): per vCPU of a guest with paravirtual scheduling on. */
 export interface PvschedRow {
   guest: string; vcpu: number; p_max: number; set_sched_calls: number; irq_done_calls: number; boosts: number; timer_boosts: number;
-  setscheduler_calls: number; boosted_time_ms: number; hypercall_time_ms: number;
+  setscheduler_calls: number; host_policy: string; host_priority: number; boosted_time_ms: number; hypercall_time_ms: number;
 }
 // --- end
 /** Row type of every table, by name. */
@@ -282,6 +282,7 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       set_sched_calls: "Set Scheduling Parameters hypercalls issued (count)", irq_done_calls: "Interrupt Done hypercalls issued (count)",
       boosts: "interrupt boosts started (count)", timer_boosts: "timer-pending boosts started (count)",
       setscheduler_calls: "sched_setscheduler() calls on the vCPU thread (count)",
+      host_policy: "the vCPU thread's policy at the end (other, fifo, rr)", host_priority: "its SCHED_FIFO/RR priority at the end (0 for other)",
       boosted_time_ms: "time with an interrupt or timer-pending boost on, ms", hypercall_time_ms: "guest time stopped for the hypercalls (exit + handler + entry), ms",
     },
   },

@@ -187,6 +187,10 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
       }
     }
     // --- issue 14 qemu (H2): end
+    // --- issue 14 pvsched (H3): begin
+    if (g.qemu?.rt?.pvsched === true && s.hypervisor.kind !== "kvm")
+      add(`${gp}.qemu.rt.pvsched`, `paravirtual scheduling needs a KVM host (hypervisor.kind "kvm"); got "${s.hypervisor.kind}"`);
+    // --- issue 14 pvsched (H3): end
     if (s.hypervisor.kind === "kvm") {
       if (g.name === "host") add(`${gp}.name`, 'under KVM the name "host" is the host kernel\'s; rename the guest');
       if (g.pin !== undefined) add(`${gp}.pin`, "under KVM, place vCPU threads with vcpu_thread.cpus (host CPUs)");

@@ -75,6 +75,9 @@ import type { TableSet } from "../results/tables.js";
 /** The priority of the per-CPU boost threads: the highest SCHED_FIFO priority of the host (MAX_RT_PRIO - 1). */
 export const BOOST_THREAD_PRIORITY = 99;
 
+/** Policy names of the table (as vcpu_threads names them). */
+const POLICY_NAMES: Record<number, string> = { [SCHED_NORMAL]: "other", [SCHED_FIFO]: "fifo", [SCHED_RR]: "rr" };
+
 /** The paper's priority mapping: p = floor(p_guest * p_max / 99). */
 export function pvHostPriority(pGuest: number, pMax: number): number {
   return Math.floor((pGuest * pMax) / 99);
@@ -384,6 +387,7 @@ export class PvSched implements TimerTarget {
       set_sched_calls: vs.map((p) => p.setSchedCalls), irq_done_calls: vs.map((p) => p.irqDoneCalls),
       boosts: vs.map((p) => p.boosts), timer_boosts: vs.map((p) => p.timerBoosts),
       setscheduler_calls: vs.map((p) => p.setschedulerCalls),
+      host_policy: vs.map((p) => POLICY_NAMES[p.appliedPolicy] ?? String(p.appliedPolicy)), host_priority: vs.map((p) => p.appliedPrio),
       boosted_time_ms: vs.map((p) => p.boostedUpTo(end) / 1e6), hypercall_time_ms: vs.map((p) => p.hypercallNs / 1e6),
     } };
   }

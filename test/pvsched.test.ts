@@ -5,7 +5,11 @@ import assert from "node:assert/strict";
 import { simulate } from "../src/simulate.js";
 import { SpecError, validateSpec } from "../src/spec/validate.js";
 import type { SimSpec, WorkloadSpec } from "../src/spec/types.js";
-import { pvHostPriority } from "../src/virt/pvsched.js";
+import { Simulator, type TimerTarget } from "../src/engine/sim.js";
+import { resolveBoard } from "../src/hw/board.js";
+import { LinuxKernel, type CpuHost } from "../src/kernel/linux.js";
+import { A_COMPUTE, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR } from "../src/kernel/task.js";
+import { type PvCarrier, PvSched, pvHostPriority } from "../src/virt/pvsched.js";
 
 type Row = Record<string, any>;
 
@@ -112,4 +116,81 @@ test("SpecError: pvsched needs a KVM host", () => {
     guests: [{ name: "linux", vcpus: 1, qemu: { rt: { maxprio: 98, pvsched: true } }, workloads: [] }],
   };
   assert.throws(() => validateSpec(s), (e: unknown) => e instanceof SpecError && /guests\[0\]\.qemu\.rt\.pvsched: paravirtual scheduling needs a KVM host/.test(e.message));
+});
+
+// ---- the hypercall semantics of §5.2 on the PvSched object itself (no guest running: the calls come from events)
+
+function unit(preempt: "full" | "rt") {
+  const sim = new Simulator(1);
+  const cfg = (name: string, ncpus: number) => ({
+    name, ncpus, hz: 250, paravirtTimeAccounting: false, preemptFull: true, preempt, tunables: {}, cost: resolveBoard("ideal").cost, jitterCv: 0,
+  });
+  const hk = new LinuxKernel(sim, cfg("host", 2));
+  hk.host = { halt() {}, kick() {}, steal: () => 0, sendIpi(_f, to, now) { hk.raiseIrqAt(to, now); } };
+  const gk = new LinuxKernel(sim, cfg("vm", 2));
+  const gh: CpuHost = { halt() {}, kick() {}, steal: () => 0, sendIpi() {} };
+  gk.host = gh;
+  const hog: Program = { next(t) { t.act = A_COMPUTE; t.actArg = Infinity; } };
+  const nop: TimerTarget = { onTimer() {} };
+  const vs: PvCarrier[] = [0, 1].map((i) => ({
+    thread: hk.spawn(`vm/vcpu${i}`, hog, i, [i], 0, 0), guest: "vm", idx: i, gk,
+    inSeg: false, guestOn: false, guestSince: 0, inGuestNs: 0, vmExits: 0, resumeT: sim.timer(nop, 0), hcUntil: 0,
+  }));
+  const pv = new PvSched(sim, hk, 0, 0, 500);
+  const ps = pv.attachGuest(vs, gh, 97, 0);
+  for (let c = 0; c < 2; c++) hk.resume(c, 0);
+  const at = (t: number, f: (now: number) => void) => sim.arm(sim.timer({ onTimer(_k, _a, now) { f(now); } }, 0), t);
+  return { sim, hk, gh, vs, ps, at };
+}
+
+test("hypercalls: Set Scheduling Parameters of a remote vCPU, boost clearing by the caller only, Interrupt Done, timer pending kept", () => {
+  const { sim, gh, vs, ps, at } = unit("full");
+  const pol = (i: number) => [vs[i].thread.policy, vs[i].thread.rtPriority];
+  // vCPU 0 sets vCPU 1 to guest FIFO 50: host FIFO floor(50 * 97 / 99) = 48, after the handler's 500 ns
+  at(1000, (now) => gh.pvSched!(0, 1, SCHED_FIFO, 50, now));
+  sim.run(1499);
+  assert.deepEqual(pol(1), [SCHED_NORMAL, 0]);
+  sim.run(1500);
+  assert.deepEqual(pol(1), [SCHED_FIFO, 48]);
+  assert.deepEqual(pol(0), [SCHED_NORMAL, 0]);
+  assert.equal(ps[0].setSchedCalls, 1);
+  // an interrupt for vCPU 0: SCHED_OTHER -> FIFO p_max; for vCPU 1 (RR base) the policy is kept
+  at(2000, (now) => { gh.pvSched!(1, 1, SCHED_RR, 10, now); });
+  at(3000, (now) => { ps[0].kick(false, now); ps[1].kick(false, now); });
+  sim.run(3000);
+  assert.deepEqual(pol(0), [SCHED_FIFO, 97]);
+  assert.deepEqual(pol(1), [SCHED_RR, 97]);
+  // a remote Set Scheduling Parameters does not clear the caller's boost; the target's base changes under its boost
+  at(4000, (now) => gh.pvSched!(0, 1, SCHED_FIFO, 99, now));
+  sim.run(5000);
+  assert.deepEqual(pol(0), [SCHED_FIFO, 97]);
+  assert.deepEqual(pol(1), [SCHED_FIFO, 97]);
+  // the caller's own Set Scheduling Parameters clears its boost
+  at(6000, (now) => gh.pvSched!(0, 0, SCHED_NORMAL, 0, now));
+  sim.run(7000);
+  assert.deepEqual(pol(0), [SCHED_NORMAL, 0]);
+  // Interrupt Done ends vCPU 1's boost: back to its base FIFO floor(99 * 97 / 99)
+  at(8000, (now) => gh.pvIrqDone!(1, now));
+  sim.run(9000);
+  assert.deepEqual(pol(1), [SCHED_FIFO, 97]);
+  assert.equal(ps[1].depth, 0);
+  // timer pending on vCPU 0 (non-RT host: through the boost thread), not cleared by guest calls, settled at entry
+  at(10_000, (now) => ps[0].timerFired(false, now));
+  sim.run(20_000);
+  assert.deepEqual(pol(0), [SCHED_FIFO, 97]);
+  at(21_000, (now) => { gh.pvSched!(0, 0, SCHED_NORMAL, 0, now); gh.pvIrqDone!(0, now); });
+  sim.run(30_000);
+  assert.deepEqual(pol(0), [SCHED_FIFO, 97], "timer pending survives the guest's calls");
+  at(31_000, (now) => ps[0].entry(now)); // no interrupt pending for the guest: the boost ends
+  sim.run(32_000);
+  assert.deepEqual(pol(0), [SCHED_NORMAL, 0]);
+  assert.equal(ps[0].timerBoosts, 1);
+  // NMI nesting: an NMI marked during an interrupt boost needs two Interrupt Done calls
+  at(33_000, (now) => { ps[0].kick(false, now); ps[0].kick(false, now, true); });
+  at(34_000, (now) => gh.pvIrqDone!(0, now));
+  sim.run(35_000);
+  assert.deepEqual(pol(0), [SCHED_FIFO, 97]);
+  at(36_000, (now) => gh.pvIrqDone!(0, now));
+  sim.run(37_000);
+  assert.deepEqual(pol(0), [SCHED_NORMAL, 0]);
 });

@@ -129,6 +129,8 @@ export class PvVcpu {
   hcTarget: PvVcpu | null = null;
   hcPolicy = 0;
   hcPrio = 0;
+  /** The attributes handed to sched_setscheduler (reused: no allocation per change). */
+  private readonly attr: SetSchedAttr = { policy: SCHED_NORMAL, priority: 0 };
   /** Queued on its host CPU's boost thread. */
   queued = false;
   hcT = -1;
@@ -179,7 +181,9 @@ export class PvVcpu {
     this.appliedPolicy = policy;
     this.appliedPrio = prio;
     this.setschedulerCalls++;
-    const attr: SetSchedAttr = policy === SCHED_NORMAL ? { policy } : { policy, priority: prio };
+    const attr = this.attr;
+    attr.policy = policy;
+    attr.priority = prio;
     this.pv.host.setScheduler(this.v.thread, attr, now, from);
   }
 

@@ -363,7 +363,7 @@ export class Kvm implements TimerTarget, TableSource {
     // --- issue 14 pvsched: QEMU's -rt pvsched=on: KVM_SET_MAX_PRIO(maxprio - 1) on every vCPU, the hypercalls offered
     const rtq = g.qemu?.rt;
     if (rtq !== undefined && rtq.pvsched === true) {
-      if (this.pv === null) this.pv = new PvSched(this.sim, this.host, this.vmEntryExit, this.irqInjection, boardCost(this.board, C.kvm_hypercall));
+      if (this.pv === null) this.pv = new PvSched(this.sim, this.host, this.vmEntryExit, this.irqInjection, boardCost(this.board, C.kvm_hypercall), this.host.irqThreaded(this.timerLine));
       const vs = this.vcpus.slice(this.vcpus.length - k.cpus.length);
       const pvs = this.pv.attachGuest(vs, k.host, rtq.maxprio - 1, now);
       for (let i = 0; i < vs.length; i++) vs[i].pv = pvs[i];

@@ -46,10 +46,13 @@
  * sched_setscheduler() may not be called: it queues the vCPU on a per-CPU
  * kernel thread at the highest host priority (SCHED_FIFO 99, "kvm-pvsched/N")
  * and wakes it; the thread applies the boost (kvm_hypercall ns of work per
- * batch of vCPUs, charged as the thread's run time). On a PREEMPT_RT host
- * the callback runs in a thread (the hrtimer softirq/thread of that kernel)
- * and applies the boost itself. The VMX preemption timer of the 5.0-era KVM
- * model (an exit handled in the vCPU thread) is treated like the RT case.
+ * batch of vCPUs, charged as the thread's run time). Where the host runs
+ * the callback in a thread (the hrtimer softirq thread of a 2.6.31-rt
+ * host: the kernel says so for KVM's timer line, `irqThreaded`) the
+ * callback applies the boost itself. A later RT kernel runs KVM's hrtimer
+ * in hard-interrupt context again (HRTIMER_MODE_ABS_HARD): boost threads.
+ * The VMX preemption timer of the 5.0-era KVM model (an exit handled in
+ * the vCPU thread) applies it directly.
  *
  * Model notes. Calls into the host kernel from inside its dispatch (the
  * timer interrupt's handler, a VM entry) are made from simulator events at
@@ -68,7 +71,6 @@
  */
 import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { CpuHost, LinuxKernel, SetSchedAttr } from "../kernel/linux.js";
-import { PREEMPT_RT } from "../kernel/latency.js";
 import { A_COMPUTE, A_WAIT, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task } from "../kernel/task.js";
 import type { TableSet } from "../results/tables.js";
 
@@ -272,18 +274,23 @@ class BoostThread implements Program {
 /** Paravirtual scheduling of the KVM host `host`: the vCPUs of every guest with pvsched on. */
 export class PvSched implements TimerTarget {
   readonly vcpus: PvVcpu[] = [];
-  /** The host's hrtimer callbacks run in a thread (PREEMPT_RT): boosts are applied directly. */
-  readonly hrtimerInThread: boolean;
+
   private readonly boost: (BoostThread | null)[] = [];
   private readonly boostWakeT: number[] = [];
 
   /**
    * `vmEntryExit`, `irqInjection`: the KVM model's exit + entry round trip
    * and injection costs; `hypercallNs`: the board's kvm_hypercall (the
-   * handler's work on top of the round trip), ns.
+   * handler's work on top of the round trip), ns. `hrtimerInThread`: KVM's
+   * guest-timer hrtimer callback runs in a thread on this host (2.6.31-rt's
+   * sirq-hrtimer), so it applies boosts itself; otherwise (hard-interrupt
+   * context: non-RT hosts, and hard hrtimers of later RT kernels) the
+   * per-CPU boost threads do.
    */
-  constructor(readonly sim: Simulator, readonly host: LinuxKernel, readonly vmEntryExit: number, readonly irqInjection: number, readonly hypercallNs: number) {
-    this.hrtimerInThread = host.preempt === PREEMPT_RT;
+  constructor(
+    readonly sim: Simulator, readonly host: LinuxKernel, readonly vmEntryExit: number, readonly irqInjection: number,
+    readonly hypercallNs: number, readonly hrtimerInThread: boolean,
+  ) {
     for (let c = 0; c < host.cpus.length; c++) { this.boost.push(null); this.boostWakeT.push(-1); }
   }
 

@@ -172,3 +172,23 @@ test("pv hooks: schedule() reports every switch's next task; setScheduler of the
   const switches = k.cpus[0].switches;
   assert.equal(pv.sched.length, switches + 1);
 });
+
+test("setScheduler from another CPU's code: resched_curr sends that CPU's IPI, the target CPU switches when it lands", () => {
+  const { sim, k } = kernel(2);
+  const a = k.spawn("a", hog, 1, [1], 0, 0);
+  const b = k.spawn("b", hog, 1, [1], 0, 0);
+  k.spawn("c0", hog, 0, [0], 0, 0);
+  k.resume(0, 0);
+  k.resume(1, 0);
+  sim.run(2 * MS);
+  const cur = k.cpus[1].curr!;
+  const other = cur === a ? b : a;
+  const ipis = k.cpus[0].ipisSent;
+  // as if code on CPU 0 (from = 0) raised the queued task on CPU 1
+  at(sim, 2 * MS + 7, (now) => k.setScheduler(other, { policy: SCHED_RR, priority: 5 }, now, 0));
+  sim.run(2 * MS + 7);
+  assert.equal(k.cpus[0].ipisSent, ipis + 1, "one reschedule IPI from CPU 0");
+  sim.run(3 * MS);
+  assert.equal(k.cpus[1].curr, other);
+  assert.equal(k.cpus[1].needResched, false);
+});

@@ -61,9 +61,16 @@
  * the guest then re-enters when the thread runs again (not earlier than the
  * handler's end). The table counts the whole run (warm-up included).
  *
+ * Assumptions where the paper is silent: a mapped SCHED_FIFO/RR priority
+ * of 0 (p_guest * p_max < 99) is raised to 1, the lowest valid one;
+ * Interrupt Done ends the boost even if another interrupt is already
+ * pending for the guest (its injection does not re-boost: it was marked
+ * while boosted); the reported priority of a guest task is its
+ * rt_priority (a PI-boosted task reports its own parameters).
+ *
  * Not modelled: virtual NMIs (the model injects none; the nesting level
- * and nmi_exit's Interrupt Done exist in the interface but are never
- * reached), the CPUID feature flag and the guest's runtime patching of
+ * exists, `kick(..., nmi = true)`, but nothing reaches it, and the guest's
+ * nmi_exit hook is absent), the CPUID feature flag and the guest's runtime patching of
  * pv_sched_ops (a guest on a pvsched host always calls, one without never
  * does), the lookup by physical APIC ID (vCPU indices are used), the cost of
  * sched_setscheduler on the vCPU-kick paths (it is charged on the hypercall

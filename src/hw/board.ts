@@ -18,12 +18,29 @@ import type { CostName } from "../spec/types.js";
  *   `lapic_min_delta`: stored in the presets as the top-level fields
  *   `rdtsc_native_ns`, `rdtsc_trap_ns`, `vm_entry_exit_ns`,
  *   `irq_injection_ns`, `lapic_min_delta_ns` (see {@link BoardPreset}).
+ * - QEMU/KVM user-space paths (issue 14, ../virt/qemu-kvm.ts), ns:
+ *   `kvm_exit_user` (an exit handed to QEMU, on top of vm_entry_exit:
+ *   KVM_RUN returns to user space and is re-entered), `qemu_pio` (QEMU
+ *   emulating one port-I/O access), `qemu_select_wakeup` (the main loop
+ *   returning from select() and dispatching), `signal_send` (an AIO
+ *   thread's completion signal), `thread_spawn` (pthread_create of an AIO
+ *   thread), `qemu_dma_cb` (one step of ide_dma_cb), `kvm_set_irq` (one
+ *   KVM_IRQ_LINE ioctl into the in-kernel irqchip).
+ * - `kvm_hypercall` (issue 14 pvsched, ../virt/pvsched.ts): a hypercall
+ *   handled in the kernel on top of vm_entry_exit (kvm_emulate_hypercall
+ *   and the handler's sched_setscheduler), ns.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
   "context_switch", "timer_irq", "ipi_irq", "ipi_send", "hv_vcpu_switch", "hv_ipi_latency", "hv_wake",
   "device_access", "rdtsc_native", "rdtsc_trap", "vm_entry_exit", "irq_injection", "lapic_min_delta",
   "dm_ioreq",
+  // --- issue 14 qemu (H2): begin
+  "kvm_exit_user", "qemu_pio", "qemu_select_wakeup", "signal_send", "thread_spawn", "qemu_dma_cb", "kvm_set_irq",
+  // --- issue 14 qemu (H2): end
+  // --- issue 14 pvsched (H3): begin
+  "kvm_hypercall",
+  // --- issue 14 pvsched (H3): end
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -220,4 +237,10 @@ export const C = {
   context_switch: 7, timer_irq: 8, ipi_irq: 9, ipi_send: 10, hv_vcpu_switch: 11, hv_ipi_latency: 12, hv_wake: 13,
   device_access: 14, rdtsc_native: 15, rdtsc_trap: 16, vm_entry_exit: 17, irq_injection: 18, lapic_min_delta: 19,
   dm_ioreq: 20,
+  // --- issue 14 qemu (H2): begin
+  kvm_exit_user: 21, qemu_pio: 22, qemu_select_wakeup: 23, signal_send: 24, thread_spawn: 25, qemu_dma_cb: 26, kvm_set_irq: 27,
+  // --- issue 14 qemu (H2): end
+  // --- issue 14 pvsched (H3): begin
+  kvm_hypercall: 28,
+  // --- issue 14 pvsched (H3): end
 } as const;

@@ -12,7 +12,7 @@ import {
 import { type KCpu, PK_CS } from "./state.js";
 import { IrqKernel } from "./irq.js";
 import {
-  A_WAIT, CLS_FAIR, niceToWeight, PH_START, type Program, SW_BLOCK, SW_IDLE, SW_PREEMPT_WAKEUP, Task, TASK_RUNNING, TASK_SLEEPING,
+  A_WAIT, CLS_FAIR, niceToWeight, PH_START, type Program, SCHED_NORMAL, SW_BLOCK, SW_IDLE, SW_PREEMPT_WAKEUP, Task, TASK_RUNNING, TASK_SLEEPING,
 } from "./task.js";
 
 /** The kernel with its scheduler core. */
@@ -93,6 +93,11 @@ export abstract class SchedKernel extends IrqKernel {
       if (!c.tickOn) this.armTick(c, now);
       if (this.smp) this.classOf[next.cls].balanceCallback(c, next, now);
     }
+    // --- issue 14 pvsched: cpu_set_sched() on every context switch, with the next task's
+    // policy and priority (the idle task: SCHED_NORMAL, 0), even when they do not change
+    const h = this.host;
+    if (h.pvSched !== undefined) h.pvSched(c.idx, c.idx, next !== null ? next.policy : SCHED_NORMAL, next !== null ? next.rtPriority : 0, now);
+    // --- end
   }
 
   /**

@@ -90,9 +90,27 @@ export abstract class ExecKernel extends HrtimerKernel {
       const t = c.curr!;
       if (t.inGuest) { t.inGuest = false; t.carrier!.exit(t, now); }
       this.taskRan(c, t, now - c.execStart);
-    } else if (ek === EX_SOFTIRQ) c.softirq = 0;
+    } else if (ek === EX_SOFTIRQ) {
+      c.softirq = 0;
+      this.pvIrqExit(c, now); // issue 14 pvsched: irq_exit after invoke_softirq
+    }
     this.run(c, now);
   }
+
+  // --- issue 14 pvsched: begin
+  /**
+   * The paravirtual-scheduling hook of irq_exit (Kiszka's patch): leaving
+   * interrupt context, after the softirq work it runs (invoke_softirq; the
+   * CPU runs it right after the handler, so the hook waits for it), call
+   * cpu_interrupt_done() unless a reschedule is pending (schedule() will
+   * report the next task's parameters, which deboosts the CPU anyway).
+   */
+  protected pvIrqExit(c: KCpu, now: number): void {
+    const h = this.host;
+    if (h.pvIrqDone === undefined || c.needResched || c.softirq > 0) return;
+    h.pvIrqDone(c.idx, now);
+  }
+  // --- end
 
   /**
    * Task t (on CPU c) executed `ran` ns of its segment: count down its
@@ -152,7 +170,10 @@ export abstract class ExecKernel extends HrtimerKernel {
     const k = c.prefixKind;
     c.prefixKind = PK_NONE;
     c.prefixClock = 0;
-    if (k === PK_IRQ) this.irqAction(c, c.prefixArg, now);
+    if (k === PK_IRQ) {
+      this.irqAction(c, c.prefixArg, now);
+      this.pvIrqExit(c, now); // issue 14 pvsched: irq_exit
+    }
     else if (k === PK_SCHED) this.schedule(c, now);
   }
 

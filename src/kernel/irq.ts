@@ -126,6 +126,13 @@ export abstract class IrqKernel extends ExecKernel {
     this.raiseIrq(cpu, irq, now);
   }
 
+  // --- issue 14 pvsched: begin
+  /** Whether line `irq` (from registerIrq) runs its handler in a thread (PREEMPT_RT and not IRQF_NO_THREAD) rather than in hard-interrupt context. */
+  irqThreaded(irq: number): boolean {
+    return this.preempt === PREEMPT_RT && !this.irqNoThread[irq - IRQ_DEV0];
+  }
+  // --- end
+
   /** A CPU with a new need_resched set from outside any CPU context: make it notice. */
   protected kickIdle(c: KCpu, now: number): void {
     if (!c.running) { if (c.halted) this.host.kick(c.idx, now); return; }

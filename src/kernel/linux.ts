@@ -100,20 +100,22 @@
  *   irq.ts      interrupts, softirqs, PREEMPT_RT irq threads
  *   core.ts     wake_up_new_task, try_to_wake_up, __schedule, pick_next_task
  *   actions.ts  the actions of task programs (syscalls, sleeps, pipes, I/O)
+ *   setsched.ts run-time sched_setscheduler and rt_mutex_setprio
  *   linux.ts    LinuxKernel: the simulator timers' dispatch
  * and the scheduling classes in ../sched/linux (class.ts, deadline.ts,
  * rt.ts, fair.ts over cfs.ts, idle.ts).
  */
-import { ActionKernel } from "./actions.js";
+import { SetschedKernel } from "./setsched.js";
 import { T_DEV, T_HRIRQ, T_SEG, IRQ_RESCHED, IRQ_TIMER } from "./state.js";
 
 export { type CpuHost, IRQ_DEV0, IRQ_RESCHED, IRQ_TIMER, KCpu, type KernelConfig, Pipe } from "./state.js";
 export type { SchedAttr } from "../sched/linux/class.js";
+export type { SetSchedAttr } from "./setsched.js";
 export { LAT_COMPONENTS, LatencyProbe } from "./task.js";
 export { LC_CLOCK, LC_HYPER, LC_IRQ, LC_NONPREEMPT, LC_SCHED, LC_SLOP, LC_TRUNC, LC_VCPU } from "./probe.js";
 
 /** A Linux kernel instance (one guest, one Dom0, a KVM host, or the native OS). */
-export class LinuxKernel extends ActionKernel {
+export class LinuxKernel extends SetschedKernel {
   onTimer(kind: number, arg: number, now: number): void {
     if (kind === T_SEG) this.segmentDone(this.cpus[arg], now);
     else if (kind === T_DEV) this.raiseIrq(arg, IRQ_TIMER, now);

@@ -42,6 +42,19 @@ export interface CpuHost {
    * return at once. Returns the extra cost (ns) of the access on the CPU.
    */
   deviceAccess?(cpu: number, now: number): number;
+  // --- issue 14 pvsched: paravirtual scheduling (pv_sched_ops), offered by hosts that implement it: begin
+  /**
+   * cpu_set_sched: CPU `cpu` reports that CPU `target` (itself, or a remote
+   * vCPU) now runs a task of `policy` (SCHED_*) and sched_priority
+   * `priority` (0 for SCHED_NORMAL). Called from schedule() on every
+   * context switch (the next task's parameters) and from
+   * __sched_setscheduler for the running task. A hypercall: the host may
+   * suspend `cpu` for it (`kernel.suspend`) and resume it when done.
+   */
+  pvSched?(cpu: number, target: number, policy: number, priority: number, now: number): void;
+  /** cpu_interrupt_done: CPU `cpu` left interrupt context with no reschedule pending (irq_exit). A hypercall, as pvSched. */
+  pvIrqDone?(cpu: number, now: number): void;
+  // --- end
 }
 
 export const IRQ_TIMER = 0;

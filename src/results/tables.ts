@@ -103,6 +103,13 @@ export interface BlockIoRow {
 }
 // --- end
 
+// --- issue 14 pvsched: begin
+/** Table `pvsched` (KVM, issue 14): per vCPU of a guest with paravirtual scheduling on. */
+export interface PvschedRow {
+  guest: string; vcpu: number; p_max: number; set_sched_calls: number; irq_done_calls: number; boosts: number; timer_boosts: number;
+  setscheduler_calls: number; host_policy: string; host_priority: number; boosted_time_ms: number; hypercall_time_ms: number;
+}
+// --- end
 /** Row type of every table, by name. */
 export interface TableRows {
   vcpus: VcpusRow;
@@ -132,6 +139,7 @@ export interface TableRows {
   bonnie: BonnieRow;
   block_io: BlockIoRow;
   // --- end
+  pvsched: PvschedRow; // issue 14 pvsched
 }
 
 // --- issue 14 board/cache: begin
@@ -328,6 +336,19 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       max_wait_us: "longest time queued before dispatch, µs", irq_cpu: "kernel CPU the disk interrupt is routed to",
       irqs: "completion interrupts handled (count, whole run)", irqs_outside_affinity: "of those, handled on a CPU outside irq_affinity.disk (count)",
       memory_mb: "memory of the kernel, MB", throttled: "balance_dirty_pages calls over the dirty limit (count)",
+    },
+  },
+  // --- end
+  // --- issue 14 pvsched: begin
+  pvsched: {
+    doc: "one row per vCPU of a KVM guest with paravirtual scheduling (qemu.rt.pvsched), counted over the whole run", source: "kvm pvsched",
+    columns: {
+      guest: "guest name", vcpu: "vCPU index", p_max: "host priority limit (QEMU -rt maxprio - 1)",
+      set_sched_calls: "Set Scheduling Parameters hypercalls issued (count)", irq_done_calls: "Interrupt Done hypercalls issued (count)",
+      boosts: "interrupt boosts started (count)", timer_boosts: "timer-pending boosts started (count)",
+      setscheduler_calls: "sched_setscheduler() calls on the vCPU thread (count)",
+      host_policy: "the vCPU thread's policy at the end (other, fifo, rr)", host_priority: "its SCHED_FIFO/RR priority at the end (0 for other)",
+      boosted_time_ms: "time with an interrupt or timer-pending boost on, ms", hypercall_time_ms: "guest time stopped for the hypercalls (exit + handler + entry), ms",
     },
   },
   // --- end

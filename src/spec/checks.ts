@@ -168,6 +168,31 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
       if (g.dom0 && gi !== s.guests.findIndex((x) => x.dom0)) add(`${gp}.dom0`, "there is only one Dom0");
     }
     if (g.vcpu_thread !== undefined && s.hypervisor.kind !== "kvm") add(`${gp}.vcpu_thread`, "applies to KVM guests only");
+    // --- issue 14 qemu (H2): begin
+    if (g.qemu !== undefined) {
+      const qm = g.qemu;
+      if (s.hypervisor.kind !== "kvm") add(`${gp}.qemu`, "applies to KVM guests only (hypervisor.kind \"kvm\")");
+      qm.cpus?.forEach((c, ci) => { if (c >= ncpu) add(`${gp}.qemu.cpus[${ci}]`, `host CPU ${c} does not exist; board ${preset.id} has CPUs 0..${ncpu - 1}`); });
+      const rt = qm.rt;
+      if (rt !== undefined) {
+        if (g.vcpu_thread?.policy !== undefined)
+          add(`${gp}.vcpu_thread.policy`, "qemu.rt sets the vCPU threads' policy (maxprio - 1); give one or the other");
+        if (rt.aioprio !== undefined && rt.aioprio > rt.maxprio)
+          add(`${gp}.qemu.rt.aioprio`, `must be in 0..${rt.maxprio} (at most maxprio); got ${rt.aioprio}`);
+        const aiopol = rt.aiopolicy ?? rt.policy ?? "ff";
+        if (rt.aioprio !== undefined && aiopol === "ts" && rt.aioprio !== 0)
+          add(`${gp}.qemu.rt.aioprio`, `must be 0 with AIO policy "ts" (SCHED_OTHER); got ${rt.aioprio}`);
+        if (rt.aioprio === 0 && aiopol !== "ts")
+          add(`${gp}.qemu.rt.aioprio`, `0 needs aiopolicy "ts" (SCHED_FIFO/RR priorities are 1..99)`);
+        if ((rt.policy ?? "ff") !== "ts" && rt.maxprio < 2)
+          add(`${gp}.qemu.rt.maxprio`, `must be in 2..99 with a real-time policy (vCPU threads run at maxprio - 1); got ${rt.maxprio}`);
+      }
+    }
+    // --- issue 14 qemu (H2): end
+    // --- issue 14 pvsched (H3): begin
+    if (g.qemu?.rt?.pvsched === true && s.hypervisor.kind !== "kvm")
+      add(`${gp}.qemu.rt.pvsched`, `paravirtual scheduling needs a KVM host (hypervisor.kind "kvm"); got "${s.hypervisor.kind}"`);
+    // --- issue 14 pvsched (H3): end
     if (s.hypervisor.kind === "kvm") {
       if (g.name === "host") add(`${gp}.name`, 'under KVM the name "host" is the host kernel\'s; rename the guest');
       if (g.pin !== undefined) add(`${gp}.pin`, "under KVM, place vCPU threads with vcpu_thread.cpus (host CPUs)");

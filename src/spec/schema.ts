@@ -533,6 +533,37 @@ export const threadSchedSchema = z.strictObject({
   cpus: cpus.optional(),
 });
 
+// --- issue 14 qemu (H2): begin
+/** QEMU's `-rt maxprio=P[,policy=ff|rr|ts][,aioprio=P][,aiopolicy=ff|rr|ts][,pvsched=on|off]` (Kiszka's qemu-kvm extension). */
+export const qemuRtSchema = z.strictObject({
+  /** Priority of the main I/O thread and (unless aioprio/aiopolicy say otherwise) the AIO threads, 1..99; vCPU threads get maxprio - 1. */
+  maxprio: int(1, 99, "QEMU -rt maxprio"),
+  /** Policy of every QEMU thread: "ff" SCHED_FIFO, "rr" SCHED_RR, "ts" SCHED_OTHER. Default "ff". */
+  policy: opt(z.enum(["ff", "rr", "ts"], { message: 'policy must be "ff", "rr" or "ts"' }), "ff"),
+  /** Priority of the AIO threads, 0..maxprio (0 with aiopolicy "ts"). Default maxprio. */
+  aioprio: opt(int(0, 99, "QEMU -rt aioprio, at most maxprio")),
+  /** Policy of the AIO threads ("ts" = SCHED_OTHER). Default: policy. */
+  aiopolicy: opt(z.enum(["ff", "rr", "ts"], { message: 'aiopolicy must be "ff", "rr" or "ts"' })),
+  /** Paravirtual scheduling (pvsched=on). Default false. */
+  pvsched: opt(z.boolean({ message: "must be true or false" }), false),
+});
+
+/** QEMU (qemu-kvm) as a process of threads for a KVM guest: vCPU threads, the main I/O thread, the AIO pool, the global lock. */
+export const qemuSchema = z.strictObject({
+  /** Host CPUs every QEMU thread (vCPU, main, AIO) may run on. Default: all (or vcpu_thread.cpus for the vCPU threads). */
+  cpus: cpus.optional(),
+  /** The -rt switch; absent: every thread SCHED_OTHER (and vcpu_thread applies). */
+  rt: qemuRtSchema.optional(),
+  /** The global I/O lock and QEMU's other mutexes use priority inheritance (PTHREAD_PRIO_INHERIT). Default false. */
+  pi_mutexes: opt(z.boolean({ message: "must be true or false" }), false),
+  /** The guest's disk: an emulated IDE disk backed by an image file on the host. Absent: no emulated disk. */
+  disk: z.strictObject({
+    /** Image format: "raw" (one host I/O per request) or "qcow2" (metadata I/O synchronously under the global lock). */
+    format: z.enum(["raw", "qcow2"], { message: 'format must be "raw" or "qcow2"' }),
+  }).optional(),
+});
+// --- issue 14 qemu (H2): end
+
 /** A guest domain (or, natively, the one OS). */
 export const guestSchema = z.strictObject({
   /** Guest name (unique). */
@@ -557,6 +588,10 @@ export const guestSchema = z.strictObject({
   device_model: threadSchedSchema.optional(),
   /** KVM: scheduling of the QEMU vCPU threads on the host. Default SCHED_OTHER nice 0. */
   vcpu_thread: threadSchedSchema.optional(),
+  // --- issue 14 qemu (H2): begin
+  /** KVM: QEMU as a process of threads (main I/O thread, AIO pool, global lock, emulated IDE disk) and its -rt priorities. */
+  qemu: qemuSchema.optional(),
+  // --- issue 14 qemu (H2): end
   /** The guest's Linux kernel. */
   kernel: kernelSchema.optional(),
   // --- issue 14 block: begin

@@ -76,6 +76,12 @@ export type BonnieSpec = z.infer<typeof S.bonnieSchema>;
 export type WorkloadSpec = z.infer<typeof S.workloadSchema>;
 /** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */
 export type ThreadSchedSpec = z.infer<typeof S.threadSchedSchema>;
+// --- issue 14 qemu (H2): begin
+/** QEMU's -rt switch (maxprio, policy, aioprio, aiopolicy, pvsched). */
+export type QemuRtSpec = z.infer<typeof S.qemuRtSchema>;
+/** QEMU as a process of threads for a KVM guest. */
+export type QemuSpec = z.infer<typeof S.qemuSchema>;
+// --- issue 14 qemu (H2): end
 /** A guest domain (or, natively, the one OS). */
 export type GuestSpec = z.infer<typeof S.guestSchema>;
 /** Recording options. */

@@ -85,6 +85,7 @@ import { DEFAULT_RT_PRIORITY, rtAttr } from "../spec/defaults.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
 import { isLegacy26 } from "../kernel/versions.js"; // issue 14
 import { PREEMPT_RT } from "../kernel/latency.js"; // issue 14
+import { PvSched, type PvVcpu } from "./pvsched.js"; // issue 14 pvsched
 
 /** kvm.halt_poll_ns default on x86 (KVM_HALT_POLL_NS_DEFAULT). */
 export const KVM_HALT_POLL_NS_DEFAULT = 200_000;
@@ -146,6 +147,12 @@ export class KvmVcpu implements GuestCarrier, Program {
   pollsSucceeded = 0;
   sleeps = 0;
   vmExits = 0;
+  // --- issue 14 pvsched: begin
+  /** Paravirtual-scheduling state (null: pvsched off for this guest). */
+  pv: PvVcpu | null = null;
+  /** The guest may not re-enter before this time (a hypercall's handler runs until then), ns. */
+  hcUntil = 0;
+  // --- end
 
   constructor(
     readonly kvm: Kvm,
@@ -164,7 +171,8 @@ export class KvmVcpu implements GuestCarrier, Program {
     this.inSeg = true;
     this.enterAt = now;
     const inj = this.gk.cpus[this.idx].pendingIrq !== 0 ? k.irqInjection : 0;
-    k.sim.arm(this.resumeT, now + k.vmEntryExit + inj + k.llcExtra(this.thread.cpu, inj !== 0)); // issue 14: cache interference
+    const from = this.hcUntil > now ? this.hcUntil : now; // issue 14 pvsched: not before a hypercall's handler ends
+    k.sim.arm(this.resumeT, from + k.vmEntryExit + inj + k.llcExtra(this.thread.cpu, inj !== 0)); // issue 14: cache interference
     if (this.deadline >= 0 && k.hvTimer) { // issue 14: only with a usable VMX-preemption timer
       // kvm_lapic_switch_to_hv_timer
       k.sim.cancel(this.swT);
@@ -275,6 +283,7 @@ export class KvmVcpu implements GuestCarrier, Program {
    */
   deliver(irq: number, now: number): void {
     const k = this.kvm;
+    if (this.pv !== null) this.pv.kick(irq === IRQ_TIMER, now); // issue 14 pvsched: kvm_vcpu_kick boosts
     if (!this.inSeg) { this.gk.raiseIrq(this.idx, irq, now); return; }
     let at: number;
     if (this.guestOn) {
@@ -312,6 +321,8 @@ export class Kvm implements TimerTarget, TableSource {
    */
   readonly hvTimer: boolean;
   // --- issue 14 kernel versions: end
+  /** issue 14 pvsched: paravirtual scheduling of the guests that enable it (null: none does). */
+  pv: PvSched | null = null;
 
   constructor(readonly sim: Simulator, readonly board: Board, readonly host: LinuxKernel, readonly spec: KvmSpec) {
     this.vmEntryExit = board.vmEntryExitNs ?? boardCost(board, C.vm_entry_exit);
@@ -378,6 +389,15 @@ export class Kvm implements TimerTarget, TableSource {
       this.vcpus.push(v);
     }
     k.host = new KvmGuestHost(this, this.vcpus.slice(this.vcpus.length - k.cpus.length));
+    // --- issue 14 pvsched: QEMU's -rt pvsched=on: KVM_SET_MAX_PRIO(maxprio - 1) on every vCPU, the hypercalls offered
+    const rtq = g.qemu?.rt;
+    if (rtq !== undefined && rtq.pvsched === true) {
+      if (this.pv === null) this.pv = new PvSched(this.sim, this.host, this.vmEntryExit, this.irqInjection, boardCost(this.board, C.kvm_hypercall), this.host.irqThreaded(this.timerLine));
+      const vs = this.vcpus.slice(this.vcpus.length - k.cpus.length);
+      const pvs = this.pv.attachGuest(vs, k.host, rtq.maxprio - 1, now);
+      for (let i = 0; i < vs.length; i++) vs[i].pv = pvs[i];
+    }
+    // --- end
   }
 
   /** Starts the vCPU threads (they were queued by addGuest; nothing left to do). */
@@ -388,6 +408,7 @@ export class Kvm implements TimerTarget, TableSource {
     switch (kind) {
       case T_RESUME:
         if (!v.inSeg || v.guestOn) return;
+        if (v.pv !== null) v.pv.entry(now); // issue 14 pvsched: inject_pending_event settles a timer-pending boost
         v.guestOn = true;
         v.guestSince = now;
         v.gk.resume(v.idx, now);
@@ -395,6 +416,7 @@ export class Kvm implements TimerTarget, TableSource {
       case T_HV:
         // handle_preemption_timer -> apic_timer_expired (one-shot: the deadline is consumed)
         v.deadline = -1;
+        if (v.pv !== null) v.pv.timerFired(true, now); // issue 14 pvsched: timer pending (vCPU thread context)
         v.deliver(IRQ_TIMER, now);
         return;
       case T_SW: {
@@ -435,7 +457,11 @@ export class Kvm implements TimerTarget, TableSource {
     if (l.length === 0) return;
     // later firings go to the other list while these are delivered
     this.swFired[cpu] = this.swSpare[cpu];
-    for (let i = 0; i < l.length; i++) l[i].deliver(IRQ_TIMER, now);
+    for (let i = 0; i < l.length; i++) {
+      const pv = l[i].pv;
+      if (pv !== null) pv.timerFired(false, now); // issue 14 pvsched: timer pending (hrtimer callback context)
+      l[i].deliver(IRQ_TIMER, now);
+    }
     l.length = 0;
     this.swSpare[cpu] = l;
   }
@@ -453,7 +479,7 @@ export class Kvm implements TimerTarget, TableSource {
   tables(end: number): TableSet {
     const vs = this.vcpus;
     const inGuest = (v: KvmVcpu) => v.inGuestNs + (v.guestOn ? end - v.guestSince : 0);
-    return { vcpu_threads: {
+    return { ...(this.pv !== null ? this.pv.tables(end) : {}), vcpu_threads: {
       guest: vs.map((v) => v.guest), vcpu: vs.map((v) => v.idx), host_cpu: vs.map((v) => v.thread.cpu),
       policy: vs.map((v) => v.policy), priority: vs.map((v) => v.priority),
       in_guest_ms: vs.map((v) => inGuest(v) / 1e6), runnable_wait_ms: vs.map((v) => v.steal(end) / 1e6),

@@ -238,6 +238,17 @@ export class CfsRq {
     }
   }
 
+  // --- issue 14 pvsched: set_next_entity on its own (sched_setscheduler of the running task): begin
+  /** set_next_entity for t, queued here: it leaves the ordered queue and becomes curr. */
+  setNextEntity(t: Task, clockTask: number): void {
+    this.remove(t);
+    this.curr = t;
+    t.execStart = clockTask;
+    t.prevSumExec = t.sumExec;
+    this.updateMinVruntime();
+  }
+  // --- end
+
   /**
    * put_prev_entity + pick_next_entity + set_next_entity, as
    * pick_next_task_fair does on the simple path. `prev` is the task leaving

@@ -118,4 +118,18 @@ export interface SchedClass<C extends SchedCpu> {
   taskTick(c: C, p: Task, now: number): void;
   /** update_curr's sum_exec_runtime accounting only (end-of-run statistics; no throttling, no preemption). */
   accountCurr(c: C, p: Task, now: number): void;
+  // --- issue 14 pvsched: run-time sched_setscheduler / rt_mutex_setprio hooks (kernel/setsched.ts): begin
+  /**
+   * set_next_task: p (of this class, queued on c) is made the running task
+   * again after __sched_setscheduler took it off with put_prev_task.
+   * Optional: a class without it cannot have a running task changed.
+   */
+  setNextTask?(c: C, p: Task, now: number): void;
+  /** switched_from: p has just left this class (p.cls is already the new class). */
+  switchedFrom?(c: C, p: Task, now: number): void;
+  /** switched_to: p has just joined this class (check preemption, as upstream). */
+  switchedTo?(c: C, p: Task, now: number): void;
+  /** prio_changed: p stayed in this class with a new prio (check preemption, as upstream). */
+  prioChanged?(c: C, p: Task, oldPrio: number, now: number): void;
+  // --- end
 }

@@ -118,4 +118,49 @@ export class FairSchedClass<C extends FairCpu> implements SchedClass<C> {
   accountCurr(c: C, _p: Task, now: number): void {
     c.rq.updateCurr(this.core.clockTask(c, now));
   }
+
+  // --- issue 14 pvsched: class-change hooks of __sched_setscheduler / rt_mutex_setprio: begin
+  /** set_next_task_fair: set_next_entity. */
+  setNextTask(c: C, p: Task, now: number): void {
+    c.rq.setNextEntity(p, this.core.clockTask(c, now));
+  }
+
+  /**
+   * vruntime_normalized: a queued task's vruntime was made relative by the
+   * dequeue of __sched_setscheduler (DEQUEUE_SAVE without DEQUEUE_SLEEP); a
+   * task that never ran has a relative one from task_fork_fair.
+   */
+  private vruntimeNormalized(p: Task): boolean {
+    return p.onRq || p.sumExec === 0;
+  }
+
+  /** switched_from_fair: detach_task_cfs_rq (a sleeping task gets a sleeper's placement, made relative). */
+  switchedFrom(c: C, p: Task, _now: number): void {
+    if (this.vruntimeNormalized(p)) return;
+    c.rq.placeEntity(p, false);
+    p.vruntime -= c.rq.minVruntime;
+  }
+
+  /** switched_to_fair: attach_task_cfs_rq, then resched_curr if p runs, else check_preempt_curr(rq, p, 0). */
+  switchedTo(c: C, p: Task, now: number): void {
+    if (!this.vruntimeNormalized(p)) p.vruntime += c.rq.minVruntime;
+    if (!p.onRq) return;
+    if (c.curr === p) this.core.resched(c, SW_PREEMPT_WAKEUP);
+    else this.checkPreemptCurrAny(c, p, now);
+  }
+
+  /** prio_changed_fair (a new nice value): reschedule a running task that got weaker, else check_preempt_curr. */
+  prioChanged(c: C, p: Task, oldPrio: number, now: number): void {
+    if (!p.onRq || c.rq.nrRunning === 1) return;
+    if (c.curr === p) { if (p.prio > oldPrio) this.core.resched(c, SW_PREEMPT_WAKEUP); }
+    else this.checkPreemptCurrAny(c, p, now);
+  }
+
+  /** core.c check_preempt_curr(rq, p, 0) for a CFS task p: the idle task always yields, a higher class never. */
+  private checkPreemptCurrAny(c: C, p: Task, now: number): void {
+    const curr = c.curr;
+    if (curr === null) this.core.resched(c, SW_PREEMPT_WAKEUP);
+    else if (curr.cls === CLS_FAIR && !c.needResched) this.checkPreemptCurr(c, p, 0, now);
+  }
+  // --- end
 }

@@ -466,4 +466,38 @@ export class RtSchedClass<C extends RtCpu> implements SchedClass<C>, HrtimerCall
   balanceCallback(c: C, _next: Task, now: number): void {
     this.pushRt(c, c, now);
   }
+
+  // --- issue 14 pvsched: class-change hooks of __sched_setscheduler / rt_mutex_setprio: begin
+  /** set_next_task_rt: exec_start (the running task stays in its priority list). */
+  setNextTask(c: C, p: Task, now: number): void {
+    p.execStart = this.core.clockTask(c, now);
+  }
+
+  /** switched_from_rt: pull RT tasks from other CPUs if none is left here (rt_queue_pull_task, SMP). */
+  switchedFrom(c: C, p: Task, now: number): void {
+    if (!p.onRq || c.rt.nr > 0) return;
+    if (this.core.smp) this.pullRt(c, now);
+  }
+
+  /** switched_to_rt: push if overloaded (SMP), and preempt a lower-priority curr. */
+  switchedTo(c: C, p: Task, now: number): void {
+    if (!p.onRq || c.curr === p) return;
+    if (this.core.smp && p.allowed.length > 1 && c.rt.overloaded()) this.pushRt(c, c, now);
+    // the idle task has prio MAX_PRIO: anything RT preempts it
+    if (c.curr === null || p.prio < c.curr.prio) this.core.resched(c, SW_PREEMPT_WAKEUP);
+  }
+
+  /**
+   * prio_changed_rt (the CONFIG_SMP variant): a running task that lowered
+   * its priority pulls (SMP) and yields when a queued task is now higher; a
+   * queued task preempts a lower-priority curr.
+   */
+  prioChanged(c: C, p: Task, oldPrio: number, now: number): void {
+    if (!p.onRq) return;
+    if (c.curr === p) {
+      if (oldPrio < p.prio && this.core.smp) this.pullRt(c, now);
+      if (p.prio > c.rt.highest()) this.core.resched(c, SW_PREEMPT_WAKEUP);
+    } else if (c.curr === null || p.prio < c.curr.prio) this.core.resched(c, SW_PREEMPT_WAKEUP);
+  }
+  // --- end
 }

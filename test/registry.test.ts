@@ -40,7 +40,8 @@ function kvmSpec(): SimSpec {
   return {
     board: { preset: "i7-6700" },
     hypervisor: { kind: "kvm", host_workloads: [{ kind: "housekeeping" }, { kind: "stress", cpus: [2, 3] }] },
-    guests: [{ name: "guest", vcpus: 1, vcpu_thread: { policy: "fifo", priority: 99 }, workloads: [{ kind: "cyclictest", interval_us: 500 }] }],
+    // issue 14 qemu (H2): qemu gives the tables qemu_threads and qemu_io
+    guests: [{ name: "guest", vcpus: 1, vcpu_thread: { policy: "fifo", priority: 99 }, qemu: {}, workloads: [{ kind: "cyclictest", interval_us: 500 }] }],
     horizon_s: 0.2,
   };
 }

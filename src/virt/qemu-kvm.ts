@@ -565,9 +565,10 @@ export class QemuProcess implements TimerTarget, BlockDevice {
   /** rt_mutex: the owner inherits its top waiter's prio when that is higher. */
   private boost(owner: QThread, now: number): void {
     const top = this.waiters[0];
-    const d = top !== undefined && top.task.prio < owner.task.prio ? top.task.prio : -1;
-    if (d === owner.donor || (d < 0 && owner.donor < 0)) return;
-    if (d >= 0 && owner.donor >= 0 && d >= owner.donor) return;
+    if (top === undefined) return;
+    // the waiters only grow while the lock is held: the donor only rises until the unlock
+    const d = top.task.prio;
+    if (d >= this.host.normalPrio(owner.task) || (owner.donor >= 0 && owner.donor <= d)) return;
     owner.donor = d;
     if (!this.sim.isArmed(owner.prioT)) this.sim.arm(owner.prioT, now);
   }
@@ -597,7 +598,7 @@ export class QemuProcess implements TimerTarget, BlockDevice {
 
   /** Cost of qemu_paio_submit for the submitter: pthread_create when no thread is idle, the cond signal. */
   private submitCost(): number {
-    const spawn = this.idleThreads - this.spawnPending === 0 && this.curThreads < AIO_MAX_THREADS ? this.cSpawn : 0;
+    const spawn = this.idleThreads === 0 && this.curThreads < AIO_MAX_THREADS ? this.cSpawn : 0;
     return spawn + this.cFutexWake;
   }
 
@@ -636,6 +637,9 @@ export class QemuProcess implements TimerTarget, BlockDevice {
       this.spawned++;
       th.task = this.host.spawn(`${this.g.name}/qemu-aio${n}`, { next: (t, t2) => this.aioNext(th, t, t2) } as Program, this.allowed[0], this.allowed.slice(), 0, now, 0, s.attr);
       this.byTask[th.task.id] = th;
+      // wake_up_new_task asked for a reschedule of that CPU: make it notice (the IPI of a remote wake-up)
+      const c = this.host.cpus[th.task.cpu];
+      if (c.needResched) this.host.raiseIrqAt(c.idx, now);
     }
   }
 

@@ -375,7 +375,7 @@ export class Kvm implements TimerTarget, TableSource {
     k.host = new KvmGuestHost(this, this.vcpus.slice(this.vcpus.length - k.cpus.length));
     // --- issue 14 qemu (H2): begin
     if (g.qemu !== undefined) {
-      this.qemus.push(new QemuProcess(this.sim, this.board, this.host, g, k, this.vcpus.slice(this.vcpus.length - k.cpus.length), now));
+      this.qemus.push(new QemuProcess(this.sim, this.board, this.host, g, k, this.vcpus.slice(this.vcpus.length - k.cpus.length), this.spec, now));
     }
     // --- issue 14 qemu (H2): end
   }

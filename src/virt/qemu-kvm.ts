@@ -76,7 +76,9 @@ import type { LinuxKernel } from "../kernel/linux.js";
 import { A_COMPUTE, A_GUEST, A_WAIT, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task, TASK_SLEEPING } from "../kernel/task.js";
 import type { SchedAttr } from "../sched/linux/class.js";
 import type { TableSet } from "../results/tables.js";
-import type { GuestSpec, QemuSpec } from "../spec/types.js";
+import type { GuestSpec, KvmSpec, QemuSpec } from "../spec/types.js";
+import { boardPresets } from "../hw/board.js";
+import { diskPresetForBoard, PhysicalDisk } from "../hw/disk.js";
 import type { KvmVcpu } from "./kvm.js";
 
 /** posix-aio-compat.c: `static int max_threads = 64`. */
@@ -109,6 +111,14 @@ export const QCOW2_CLUSTER_BYTES = 65536;
 export const QCOW2_META_BYTES = 512;
 /** Guest memory when the spec gives none (the paper's -m 512), MB: the guest page cache's size. */
 export const GUEST_MEMORY_MB_DEFAULT = 512;
+/** Host memory when the board preset gives none (`memory_mb`), MB (hvsim's assumption: 2 GB, the paper's machine). */
+export const HOST_MEMORY_MB_DEFAULT = 2048;
+
+/** Memory of the KVM host, MB: the board preset's `memory_mb`, else HOST_MEMORY_MB_DEFAULT. */
+function hostMemoryMb(boardId: string): number {
+  const p = boardPresets().get(boardId) as unknown as { memory_mb?: { value: number } } | undefined;
+  return p?.memory_mb?.value ?? HOST_MEMORY_MB_DEFAULT;
+}
 
 // timer kinds (QemuProcess.onTimer)
 const T_EXIT = 0; // a vCPU leaves guest mode for a KVM_EXIT_IO (arg: vCPU index)
@@ -284,6 +294,7 @@ export class QemuProcess implements TimerTarget, BlockDevice {
     readonly g: GuestSpec,
     readonly gk: LinuxKernel,
     readonly vcpus: KvmVcpu[],
+    hostSpec: KvmSpec,
     now: number,
     readonly from = 0,
   ) {
@@ -336,9 +347,16 @@ export class QemuProcess implements TimerTarget, BlockDevice {
     host.observe({ onSwitch: (prev, next, _reason, t) => this.onSwitch(prev, next, t) });
 
     if (q.disk !== undefined) {
+      // the guest's block layer in front of this IDE disk
       const memoryMb = (g as { memory_mb?: number }).memory_mb ?? GUEST_MEMORY_MB_DEFAULT;
       const irqCpus = (g.kernel as { irq_affinity?: { disk?: number[] } } | undefined)?.irq_affinity?.disk;
-      attachBlock(gk, { device: this, memoryMb, irqCpus: irqCpus ?? [0], from });
+      attachBlock(gk, { device: this, memoryMb, irqCpus: irqCpus ?? [0], from, now });
+      // the host's, in front of the board's disk that holds the image (unless a host workload attached it)
+      if (blockOf(host) === undefined) {
+        const hostIrq = (hostSpec.host_kernel as { irq_affinity?: { disk?: number[] } } | undefined)?.irq_affinity?.disk;
+        const disk = new PhysicalDisk(sim, diskPresetForBoard(board.id), sim.random.get(`${host.cfg.name}/disk`));
+        attachBlock(host, { device: disk, memoryMb: hostMemoryMb(board.id), irqCpus: hostIrq ?? [0], from, now });
+      }
     }
   }
 

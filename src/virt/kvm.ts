@@ -512,8 +512,8 @@ class KvmGuestHost implements CpuHost {
   deviceAccess(cpu: number, now: number): number {
     const v = this.vs[cpu];
     v.vmExits++;
-    // --- issue 14 qemu (H2): the guest's emulated IDE disk is in QEMU: a KVM_EXIT_IO to user space
-    if (v.qemu !== null && v.gk === v.qemu.gk && v.qemu.g.qemu?.disk !== undefined) return v.qemu.pio(cpu, now);
+    // --- issue 14 qemu (H2): the guest's emulated IDE disk or UART is in QEMU: a KVM_EXIT_IO to user space
+    if (v.qemu !== null && v.gk === v.qemu.gk && (v.qemu.g.qemu?.disk !== undefined || v.qemu.g.qemu?.serial !== undefined)) return v.qemu.pio(cpu, now);
     return this.kvm.vmEntryExit;
   }
 }

@@ -60,6 +60,14 @@
  * allocates: the refcount update at submission (by the submitting vCPU
  * thread) and the L2-table update at completion (by the main thread).
  *
+ * The emulated serial port (`qemu.serial`, hw/serial.c): with it, the
+ * guest's device-io accesses are transmit-register writes of one character;
+ * serial_ioport_write -> qemu_chr_write writes it to the backend in the vCPU
+ * thread under the global lock (a write(2): `syscall` + `pipe_write`). A
+ * /dev/null backend returns at once; a pty holds PTY_BUFFER_CHARS and is
+ * read at `drain_chars_per_s`: when full, the write blocks (the vCPU thread
+ * sleeps holding the lock) until the reader has made room.
+ *
  * Not modelled: the main loop's timers and other file descriptors (the
  * alarm timer, the monitor, the network backend), bottom halves, the
  * coalesced-MMIO ring, qcow2 L2-cache misses on reads and its cluster
@@ -73,7 +81,7 @@ import {
   O_DSYNC, REQ_WRITE,
 } from "../kernel/block.js";
 import type { LinuxKernel } from "../kernel/linux.js";
-import { A_COMPUTE, A_GUEST, A_WAIT, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task, TASK_SLEEPING } from "../kernel/task.js";
+import { A_COMPUTE, A_GUEST, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task, TASK_SLEEPING } from "../kernel/task.js";
 import type { SchedAttr } from "../sched/linux/class.js";
 import type { TableSet } from "../results/tables.js";
 import type { GuestSpec, KvmSpec, QemuSpec } from "../spec/types.js";
@@ -109,6 +117,8 @@ export const IDE_IMAGE_BYTES = 8 * 1024 * 1024 * 1024;
 export const QCOW2_CLUSTER_BYTES = 65536;
 /** One qcow2 metadata write (an L2-table entry or a refcount block sector through bdrv_pwrite), bytes. */
 export const QCOW2_META_BYTES = 512;
+/** Capacity of a pty's buffer, characters (N_TTY_BUF_SIZE, 4096): a write to a full pty blocks. */
+export const PTY_BUFFER_CHARS = 4096;
 /** Guest memory when the spec gives none (the paper's -m 512), MB: the guest page cache's size. */
 export const GUEST_MEMORY_MB_DEFAULT = 512;
 /** Host memory when the board preset gives none (`memory_mb`), MB (hvsim's assumption: 2 GB, the paper's machine). */
@@ -252,6 +262,18 @@ export class QemuProcess implements TimerTarget, BlockDevice {
   /** The bus-master start is among the vCPU's pending accesses; the request its DMA start submits. */
   private readonly uDmaPending: boolean[] = [];
   private readonly uReq: (AioReq | null)[] = [];
+  /** Serial-port character writes among the vCPU's pending accesses; a blocked backend write's wait, ns. */
+  private readonly pendingSerial: number[] = [];
+  private readonly uSerialWait: number[] = [];
+  // the serial backend: pty or /dev/null, its fill level at time serialAt
+  private readonly serialPty: boolean;
+  private readonly serialOn: boolean;
+  private readonly drainNs: number;
+  private serialLevel = 0;
+  private serialAt = 0;
+  private serialChars = 0;
+  private serialBlockedNs = 0;
+  private readonly cSerialWrite: number;
   /** QEMU thread of each host task id (runnable-wait statistics). */
   private readonly byTask: (QThread | undefined)[] = [];
 
@@ -319,6 +341,10 @@ export class QemuProcess implements TimerTarget, BlockDevice {
     // futex_wait: the system call, then the sleep path; futex_wake: the system call and the wake-up
     this.cFutexWait = boardCost(board, C.syscall) + boardCost(board, C.sleep);
     this.cFutexWake = boardCost(board, C.syscall) + boardCost(board, C.wake_up);
+    this.serialOn = q.serial !== undefined;
+    this.serialPty = q.serial?.backend === "pty";
+    this.drainNs = 1e9 / (q.serial?.drain_chars_per_s ?? 960);
+    this.cSerialWrite = boardCost(board, C.syscall) + boardCost(board, C.pipe_write);
     this.spawnT = sim.timer(this, T_SPAWN, 0);
     this.injectT = sim.timer(this, T_INJECT, 0);
 
@@ -335,6 +361,8 @@ export class QemuProcess implements TimerTarget, BlockDevice {
       this.uAck.push(false);
       this.uDmaPending.push(false);
       this.uReq.push(null);
+      this.pendingSerial.push(0);
+      this.uSerialWait.push(0);
       this.byTask[v.thread.id] = th;
       this.exitT.push(sim.timer(this, T_EXIT, i));
       v.qemu = this;
@@ -390,7 +418,7 @@ export class QemuProcess implements TimerTarget, BlockDevice {
   /** The guest's interrupt handler acknowledges the interrupt: IDE_ACK_ACCESSES register accesses. */
   ack(cpu: number, now: number): void {
     this.pendingAck[cpu]++;
-    for (let i = 0; i < IDE_ACK_ACCESSES; i++) this.pio(cpu, now);
+    for (let i = 0; i < IDE_ACK_ACCESSES; i++) this.pio(cpu, now, true);
   }
 
   // ---------------------------------------------------------- vCPU exits
@@ -402,12 +430,12 @@ export class QemuProcess implements TimerTarget, BlockDevice {
    * thread re-entered. Returns the guest-visible rest of the access (1 ns:
    * the guest CPU is suspended at once, before it elapses).
    */
-  pio(cpu: number, now: number): number {
+  pio(cpu: number, now: number, ide = false): number {
     this.pendingPio[cpu]++;
     if (this.cur !== null && this.curCpu === cpu && this.accessesLeft > 0) {
       // the driver's programming of the current request; the last access is the bus-master start
       if (--this.accessesLeft === 0) this.uDmaPending[cpu] = true;
-    }
+    } else if (!ide && this.serialOn) this.pendingSerial[cpu]++; // a character for the UART
     const sim = this.sim;
     if (!sim.isArmed(this.exitT[cpu])) sim.arm(this.exitT[cpu], now);
     return 1;
@@ -453,12 +481,24 @@ export class QemuProcess implements TimerTarget, BlockDevice {
               // the ATA status read lowers the IRQ line: kvm_set_irq(level 0)
               this.pendingAck[i]--;
               w += this.cSetIrq;
+            } else if (this.pendingSerial[i] > 0 && !this.uDma[i]) {
+              // serial_ioport_write -> qemu_chr_write: write(2) of the character to the backend
+              this.pendingSerial[i]--;
+              w += this.cSerialWrite;
+              this.uSerialWait[i] = this.serialWrite(now + w);
             }
             t.act = A_COMPUTE;
             t.actArg = Math.max(1, w);
           }
           return true;
         case 2: {
+          // a pty without room: the write blocks, the lock stays held
+          if (this.uSerialWait[i] > 0) {
+            t.act = A_SLEEP_UNTIL;
+            t.actArg = now + this.uSerialWait[i];
+            this.uSerialWait[i] = 0;
+            return true;
+          }
           // the emulation is done: the DMA start submits the AIO request (qcow2: refcount update first)
           if (this.uDma[i]) {
             this.uDma[i] = false;
@@ -502,6 +542,28 @@ export class QemuProcess implements TimerTarget, BlockDevice {
           return true;
       }
     }
+  }
+
+  /**
+   * One character written to the serial backend at time `at`: returns how
+   * long the write blocks (a full pty: until the reader has taken one).
+   */
+  private serialWrite(at: number): number {
+    this.serialChars++;
+    if (!this.serialPty) return 0;
+    const drained = (at - this.serialAt) / this.drainNs;
+    const level = this.serialLevel > drained ? this.serialLevel - drained : 0;
+    const wait = level + 1 > PTY_BUFFER_CHARS ? Math.ceil((level + 1 - PTY_BUFFER_CHARS) * this.drainNs) : 0;
+    // at `at + wait` the reader has made room and the character is in
+    this.serialLevel = level - wait / this.drainNs + 1;
+    this.serialAt = at + wait;
+    if (at >= this.from) this.serialBlockedNs += wait;
+    return wait;
+  }
+
+  /** Serial characters written, and the time writes were blocked on a full pty (ns). */
+  get serialStats(): { chars: number; blockedNs: number } {
+    return { chars: this.serialChars, blockedNs: this.serialBlockedNs };
   }
 
   /** qcow2: clusters of write r not yet allocated in the image (allocated now). */

@@ -102,3 +102,21 @@ test("with qemu.disk every device register access is an exit to QEMU under the g
   const mean = (r: typeof plain) => (r.rows("device_io") as Row[])[0].mean_access_us as number;
   assert.ok(mean(withDisk) > mean(plain) + 2, `access ${mean(withDisk)} µs in QEMU vs ${mean(plain)} µs in the kernel`);
 });
+
+test("a serial console through a full pty holds the global lock in a blocked write: the other vCPU waits milliseconds", () => {
+  const s = (serial: QemuSpec["serial"]) => spec({
+    qemu: { serial }, vcpus: 2, horizonS: 1,
+    workloads: [{ kind: "device-io", rate_hz: 5000, cpus: [0] }, { kind: "device-io", rate_hz: 500, cpus: [1] }],
+  });
+  const vc = (r: Row[]) => r.filter((x) => x.kind === "vcpu");
+  const nul = vc(rows(s({ backend: "null" }), "qemu_threads"));
+  const pty = vc(rows(s({ backend: "pty", drain_chars_per_s: 960 }), "qemu_threads"));
+  // /dev/null: the lock is held for a few µs per character
+  assert.ok(Math.max(...nul.map((x) => x.lock_hold_max_us)) < 20, `hold ${nul.map((x) => x.lock_hold_max_us)}`);
+  assert.ok(Math.max(...nul.map((x) => x.lock_wait_max_us)) < 20, `wait ${nul.map((x) => x.lock_wait_max_us)}`);
+  // a pty read at 960 chars/s fills after 4096 characters: each write then blocks ~1 ms holding the lock
+  assert.ok(pty[0].lock_hold_max_us > 500, `hold ${pty[0].lock_hold_max_us}`);
+  assert.ok(pty[1].lock_wait_max_us > 500, `vcpu1 waits ${pty[1].lock_wait_max_us} µs behind vcpu0's write`);
+  // no serial: the accesses never reach QEMU
+  assert.ok(vc(rows(s(undefined), "qemu_threads")).every((x) => x.lock_acquisitions === 0));
+});

@@ -378,6 +378,7 @@ export class BlockFile {
 export const IO_READ = 0; // pread(fd, buf, bytes, offset)
 export const IO_WRITE = 1; // pwrite(fd, buf, bytes, offset)
 export const IO_FSYNC = 2; // fsync(fd): write back the file's dirty pages and wait
+export const IO_TRUNCATE = 3; // unlink + create (O_TRUNC): drop the file's pages, waiting for those under writeback
 
 // what a FileIo waits for
 const W_NONE = 0;
@@ -394,6 +395,7 @@ const F_BODY = 1; // copying pages / reading
 const F_BALANCE = 2; // balance_dirty_pages
 const F_SYNC = 3; // writing back a range / the file, then waiting
 const F_DONE = 4;
+const F_TRUNC = 5; // dropping the file's pages
 
 /** What the block layer keeps for each waiting task. */
 interface Waiter {
@@ -447,6 +449,10 @@ export class FileIo implements Waitable, BlockClient {
   private readonly pending: BlockRequest[] = [];
   /** Direct requests of this call still in flight. */
   private directLeft = 0;
+  /** fsync / O_DSYNC: the pass's position, whether its wait is done, passes made. */
+  private syncAt = 0;
+  private syncWaited = false;
+  private syncPasses = 0;
   /** balance_dirty_pages: pages written in this invocation, the stage of its loop, counted as throttled. */
   private balWritten = 0;
   private balStage = 0;
@@ -469,11 +475,14 @@ export class FileIo implements Waitable, BlockClient {
     this.page = this.firstPage;
     this.endPage = Math.ceil(end / PAGE_SIZE);
     this.bytes = Math.max(0, end - offset);
-    this.phase = op === IO_FSYNC ? F_SYNC : F_BODY;
+    this.phase = op === IO_FSYNC ? F_SYNC : op === IO_TRUNCATE ? F_TRUNC : F_BODY;
     this.wait = W_NONE;
     this.balWritten = 0;
     this.balStage = 0;
     this.directLeft = 0;
+    this.syncAt = op === IO_FSYNC ? 0 : this.firstPage;
+    this.syncWaited = false;
+    this.syncPasses = 0;
     this.active = true;
     this.result = 0;
   }
@@ -525,10 +534,13 @@ export class FileIo implements Waitable, BlockClient {
         case F_SYNC:
           cost = this.sync();
           break;
+        case F_TRUNC:
+          cost = this.truncate();
+          break;
         case F_DONE:
           this.active = false;
           this.phase = F_IDLE;
-          this.result = this.op === IO_FSYNC ? 0 : this.bytes;
+          this.result = this.op === IO_FSYNC || this.op === IO_TRUNCATE ? 0 : this.bytes;
           return false;
       }
       if (cost > 0) {
@@ -655,41 +667,68 @@ export class FileIo implements Waitable, BlockClient {
   }
 
   /**
-   * fsync (filemap_write_and_wait) / O_DSYNC (sync_page_range): write back
-   * the dirty pages of the file (or the call's range) that are not already
-   * under writeback, wait for the writeback, and go round again until the
-   * range is clean. Returns ns of work, or 0.
+   * fsync (filemap_write_and_wait) / O_DSYNC (sync_page_range): one pass
+   * over the file (or the call's range) writing back the dirty pages not
+   * already under writeback (`syncAt` is the pass's position), then a wait
+   * for the writeback of the range; a second pass if pages that were dirty
+   * and under writeback at once are still dirty. Returns ns of work, or 0.
    */
   private sync(): number {
     const b = this.block, f = this.f;
     const whole = this.op === IO_FSYNC;
     const from = whole ? 0 : this.firstPage;
     const to = whole ? f.npages : this.endPage;
-    let writable = false, inWb = false;
-    if (whole && f.nrDirty === 0) inWb = f.nrWriteback > 0;
-    else {
-      for (let p = from; p < to; p++) {
-        const fl = f.flags[p] & (PG_DIRTY | PG_WRITEBACK);
-        if (fl === PG_DIRTY) { writable = true; break; }
-        if (fl & PG_WRITEBACK) inWb = true;
+    if (this.syncAt < to) {
+      let p = this.syncAt;
+      if (whole && f.nrDirty === 0) p = to;
+      else while (p < to && (f.flags[p] & (PG_DIRTY | PG_WRITEBACK)) !== PG_DIRTY) p++;
+      this.syncAt = p;
+      if (p < to) {
+        if (b.queue.free(REQ_WRITE) <= 0) {
+          this.wait = W_SLOT;
+          return 0;
+        }
+        const r = b.writeback(f, p, to, Infinity, false, true, this.pending);
+        this.syncAt = r.next;
+        return r.cost;
       }
     }
-    if (writable) {
-      if (b.queue.free(REQ_WRITE) <= 0) {
-        this.wait = W_SLOT;
-        return 0;
-      }
-      const r = b.writeback(f, from, to, Infinity, false, true, this.pending);
-      return r.cost;
-    }
-    if (inWb) {
-      // wait_on_page_writeback over the range / filemap_fdatawait
+    // the pass is over: wait_on_page_writeback over the range / filemap_fdatawait
+    if (!this.syncWaited) {
+      this.syncWaited = true;
       if (whole) this.wait = W_FILE;
       else { this.wait = W_RANGE; this.wPage = from; this.wEnd = to; }
       return 0;
     }
+    let again = false;
+    if (whole) again = f.nrDirty > 0;
+    else for (let p = from; p < to; p++) if (f.flags[p] & PG_DIRTY) { again = true; break; }
+    if (again && this.syncPasses < 2) {
+      this.syncPasses++;
+      this.syncAt = from;
+      this.syncWaited = false;
+      return 0;
+    }
     this.phase = F_DONE;
     return 0;
+  }
+
+  /**
+   * truncate_inode_pages: cancels the dirty pages, waits for the pages under
+   * writeback, then drops every page (and the readahead state). Returns ns.
+   */
+  private truncate(): number {
+    const b = this.block, f = this.f, c = b.cache;
+    if (f.nrDirty > 0) for (let p = 0; p < f.npages; p++) if (f.flags[p] & PG_DIRTY) c.cancelDirty(f, p);
+    if (f.nrWriteback > 0) {
+      this.wait = W_FILE;
+      return 0;
+    }
+    let n = 0;
+    for (let p = 0; p < f.npages; p++) if (f.flags[p] !== 0 && c.drop(f, p)) n++;
+    f.raStart = -1; f.raSize = 0; f.raAsync = 0; f.raMark = -1; f.raPrev = -1; f.wbIndex = 0;
+    this.phase = F_DONE;
+    return n * b.cost.truncPage;
   }
 
   /** O_DIRECT: requests straight from the user buffer, then wait for them. */
@@ -797,6 +836,7 @@ interface BlockCosts {
   raPage: number;
   wbPage: number;
   request: number;
+  truncPage: number;
 }
 
 /** The block layer of one kernel: page cache, files, queue, flusher, waiters. */
@@ -835,6 +875,7 @@ export class KernelBlock {
     this.cost = {
       readPage: d.read_page_us.value * scale, writePage: d.write_page_us.value * scale, newPage: d.new_page_us.value * scale,
       raPage: d.readahead_page_us.value * scale, wbPage: d.writeback_page_us.value * scale, request: d.request_us.value * scale,
+      truncPage: d.truncate_page_us.value * scale,
     };
     const lat = kernel.lat;
     this.actSyscall = lat.activity("syscall").index;
@@ -893,9 +934,10 @@ export class KernelBlock {
    * files, or file `only` in [from, to)), and builds their write requests
    * (contiguous runs, up to the device's request size) into `out`.
    * `nonblocking` stops when the queue is congested; otherwise it stops
-   * when no request slot is left. Returns the pages and the kernel work (ns).
+   * when no request slot is left. Returns the pages, the kernel work (ns)
+   * and, for one file, the page where it stopped (`to` when done).
    */
-  writeback(only: FilePages | null, from: number, to: number, max: number, nonblocking: boolean, sync: boolean, out: BlockRequest[]): { pages: number; cost: number } {
+  writeback(only: FilePages | null, from: number, to: number, max: number, nonblocking: boolean, sync: boolean, out: BlockRequest[]): { pages: number; cost: number; next: number } {
     const q = this.queue, c = this.cache, d = this.cost;
     const maxPages = Math.max(1, Math.floor(q.device.maxRequestBytes / PAGE_SIZE));
     let pages = 0, cost = 0;
@@ -905,14 +947,17 @@ export class KernelBlock {
       const f = file.pages;
       if (f.nrDirty === 0) continue;
       const lo = only ? from : 0, hi = only ? to : f.npages;
-      // range_cyclic: from the writeback index to the end, then from the start
+      // range_cyclic (background and balance writeback): from the writeback index to the end, then from the start
       const start = only ? lo : Math.min(f.wbIndex, hi);
       for (let pass = 0; pass < 2 && pages < max; pass++) {
         let p = pass === 0 ? start : lo;
         const end = pass === 0 ? hi : start;
         while (p < end && pages < max) {
           if ((f.flags[p] & (PG_DIRTY | PG_WRITEBACK)) !== PG_DIRTY) { p++; continue; }
-          if (nonblocking ? q.congested : q.free(REQ_WRITE) <= 0) { f.wbIndex = p; return { pages, cost }; }
+          if (nonblocking ? q.congested : q.free(REQ_WRITE) <= 0) {
+            if (!only) f.wbIndex = p;
+            return { pages, cost, next: p };
+          }
           // a run of dirty pages: one request
           let n = 0;
           while (p + n < end && n < maxPages && pages + n < max && (f.flags[p + n] & (PG_DIRTY | PG_WRITEBACK)) === PG_DIRTY) {
@@ -925,10 +970,11 @@ export class KernelBlock {
           p += n;
           if (!only) f.wbIndex = p;
         }
+        if (only) return { pages, cost, next: p };
       }
       if (!only && pages < max) this.wbFile = (file.id + 1) % nf;
     }
-    return { pages, cost };
+    return { pages, cost, next: to };
   }
 
   /** get_init_ra_size. */

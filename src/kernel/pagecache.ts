@@ -16,7 +16,7 @@
  * metadata (inodes, indirect blocks, the ext3 journal), per-zone limits.
  */
 import { readFileSync } from "node:fs";
-import { DATA_DIR, type Sourced } from "../hw/board.js";
+import { boardPresets, DATA_DIR, type Sourced } from "../hw/board.js";
 
 /** data/block/linux-block.json */
 export interface BlockData {
@@ -40,6 +40,8 @@ export interface BlockData {
   readahead_page_us: Sourced<number>;
   writeback_page_us: Sourced<number>;
   request_us: Sourced<number>;
+  truncate_page_us: Sourced<number>;
+  default_machine_memory_mb: Sourced<number>;
 }
 
 let blockData: BlockData | null = null;
@@ -48,6 +50,16 @@ let blockData: BlockData | null = null;
 export function linuxBlockData(): BlockData {
   if (!blockData) blockData = JSON.parse(readFileSync(`${DATA_DIR}block/linux-block.json`, "utf8")) as BlockData;
   return blockData;
+}
+
+/**
+ * Memory of the machine of board `preset`, MB: the preset's optional
+ * `memory_mb` field ({value, provenance}), else data/block's
+ * default_machine_memory_mb.
+ */
+export function boardMemoryMb(preset: string): number {
+  const p = boardPresets().get(preset) as unknown as { memory_mb?: Sourced<number> } | undefined;
+  return p?.memory_mb?.value ?? linuxBlockData().default_machine_memory_mb.value;
 }
 
 /** Page flags (one byte per page of a file). */
@@ -163,6 +175,24 @@ export class PageCache {
     f.flags[p] = (fl & ~PG_READING) | PG_UPTODATE;
   }
 
+  /** cancel_dirty_page (truncation): page p of f is no longer dirty. */
+  cancelDirty(f: FilePages, p: number): void {
+    const fl = f.flags[p];
+    if (!(fl & PG_DIRTY)) return;
+    f.flags[p] = fl & ~PG_DIRTY;
+    f.nrDirty--;
+    this.nrDirty--;
+  }
+
+  /** truncate_inode_pages: drops clean idle page p of f from the cache. Returns true if it was cached. */
+  drop(f: FilePages, p: number): boolean {
+    const fl = f.flags[p];
+    if (!(fl & PG_CACHED) || (fl & PINNED)) return false;
+    f.flags[p] = 0;
+    this.nrCached--;
+    return true;
+  }
+
   /** Reclaims the oldest cached page that is clean and idle; returns 1, or 0 if every page is pinned. */
   private evictOne(): number {
     for (let n = this.len; n > 0; n--) {
@@ -171,6 +201,7 @@ export class PageCache {
       this.head = (this.head + 1) % this.ringFile.length;
       this.len--;
       const f = this.files[fid];
+      if (!(f.flags[p] & PG_CACHED)) continue; // dropped by truncation since it was queued
       if (f.flags[p] & PINNED) {
         this.push(fid, p); // back on the list, as shrink_page_list does with a dirty page
         continue;

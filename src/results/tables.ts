@@ -99,6 +99,19 @@ export interface DeviceIoRow { domain: string; task: string; accesses: number; m
 export interface StressRow { domain: string; processes: number; kernel_activities: number; io_waits: number; interrupts: number }
 /** Table `lat_ctx` (issue 11): per lat-ctx workload, lmbench lat_ctx's time per token pass. */
 export interface LatCtxRow { domain: string; procs: number; passes: number; us_per_pass: number | null }
+// --- issue 14 block: begin
+/** Table `bonnie`: per bonnie workload and phase, the phases run after the warm-up (the one in progress included). */
+export interface BonnieRow {
+  domain: string; task: string; phase: string; phases: number; bytes: number; time_s: number;
+  MB_per_s: number | null; seeks_per_s: number | null;
+}
+/** Table `block_io`: per kernel with a block layer, its request queue and disk. */
+export interface BlockIoRow {
+  domain: string; device: string; requests: number; read_requests: number; write_requests: number; merges: number; bytes: number;
+  mean_service_us: number | null; max_service_us: number | null; mean_wait_us: number | null; max_wait_us: number | null;
+  irq_cpu: number; irqs: number; irqs_outside_affinity: number; memory_mb: number; throttled: number;
+}
+// --- end
 
 /** Row type of every table, by name. */
 export interface TableRows {
@@ -123,6 +136,10 @@ export interface TableRows {
   device_io: DeviceIoRow;
   stress: StressRow;
   lat_ctx: LatCtxRow;
+  // --- issue 14 block: begin
+  bonnie: BonnieRow;
+  block_io: BlockIoRow;
+  // --- end
 }
 
 /** A table name. */
@@ -299,6 +316,30 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       us_per_pass: "time per token pass, µs (null: fewer than two passes)",
     },
   },
+  // --- issue 14 block: begin
+  bonnie: {
+    doc: "one row per bonnie workload and phase (putc, rewrite, block_write, getc, block_read, seeks), over the phases started after the warm-up, the one in progress included",
+    source: "bonnie",
+    columns: {
+      domain: "guest name (\"host\": the KVM host)", task: "bonnie's main task", phase: "phase, in bonnie's order",
+      phases: "completed phases (count)", bytes: "bytes transferred (seeks: seeks x 16 KiB)", time_s: "elapsed time of those phases, s",
+      MB_per_s: "bytes / time, MiB per second (bonnie's K/sec / 1024)", seeks_per_s: "seeks phase: seeks per second (null otherwise)",
+    },
+  },
+  block_io: {
+    doc: "one row per kernel with a block layer: its request queue, disk and completion interrupt (requests queued after the warm-up)",
+    source: "bonnie",
+    columns: {
+      domain: "guest name (\"host\": the KVM host)", device: "disk name", requests: "requests completed (count)",
+      read_requests: "read requests (count)", write_requests: "write requests (count)", merges: "bios merged into queued requests (count)",
+      bytes: "bytes of the completed requests", mean_service_us: "mean time from dispatch to completion, µs",
+      max_service_us: "longest time from dispatch to completion, µs", mean_wait_us: "mean time queued before dispatch, µs",
+      max_wait_us: "longest time queued before dispatch, µs", irq_cpu: "kernel CPU the disk interrupt is routed to",
+      irqs: "completion interrupts handled (count, whole run)", irqs_outside_affinity: "of those, handled on a CPU outside irq_affinity.disk (count)",
+      memory_mb: "memory of the kernel, MB", throttled: "balance_dirty_pages calls over the dirty limit (count)",
+    },
+  },
+  // --- end
 };
 
 /** Every table name, in catalogue order. */

@@ -10,8 +10,10 @@ import { boardPresets } from "../hw/board.js";
 import { pvopsSpecIssues } from "../virt/pvops/latency.js";
 import { checkParamDl, toRatio } from "../sched/linux/deadline.js";
 import { schedAttrOf, wcetUs } from "../workloads/periodic.js";
-import { guestType, KERNEL_DEFAULTS } from "./defaults.js";
+import { BLOCK_DEFAULTS, guestType, KERNEL_DEFAULTS } from "./defaults.js";
 import { formatValue as q } from "./format.js";
+import { diskCapacityBytes, diskPresetForBoard } from "../hw/disk.js"; // issue 14 block
+import { boardMemoryMb } from "../kernel/pagecache.js"; // issue 14 block
 
 /** A name as it appears in a message: itself, or its first 40 characters. */
 const n = (name: string): string => (name.length > 40 ? `${name.slice(0, 40)}… (${name.length} characters)` : name);
@@ -260,5 +262,44 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
     });
   }
   if (s.warmup_s !== undefined && s.warmup_s >= s.horizon_s) add("warmup_s", `must be less than horizon_s (${s.horizon_s}); got ${s.warmup_s}`);
+  blockIssues(s, preset.id, ncpu, add); // issue 14 block
   return issues;
 }
+
+// --- issue 14 block: begin
+/**
+ * Block I/O: the disk interrupt's CPUs exist in their kernel; the bonnie
+ * files of one kernel fit on its disk (the board's disk; a guest's disk is an
+ * image file on it); a native kernel has no more memory than the board.
+ */
+function blockIssues(s: SimSpec, board: string, ncpu: number, add: (path: string, message: string) => void): void {
+  const disk = diskPresetForBoard(board);
+  const capMb = Math.floor(diskCapacityBytes(disk) / 1048576);
+  const units: { name: string; ncpus: number; kernel: KernelSpec | undefined; workloads: WorkloadSpec[]; kp: string; wp: string }[] = s.guests.map((g, gi) => ({
+    name: n(g.name), ncpus: g.vcpus, kernel: g.kernel, workloads: g.workloads, kp: `guests[${gi}].kernel`, wp: `guests[${gi}].workloads`,
+  }));
+  if (s.hypervisor.kind === "kvm") {
+    units.push({ name: "host", ncpus: ncpu, kernel: s.hypervisor.host_kernel, workloads: s.hypervisor.host_workloads ?? [], kp: "hypervisor.host_kernel", wp: "hypervisor.host_workloads" });
+  }
+  for (const u of units) {
+    u.kernel?.irq_affinity?.disk?.forEach((c, ci) => {
+      if (c >= u.ncpus) add(`${u.kp}.irq_affinity.disk[${ci}]`, `CPU ${c} does not exist; ${u.name} has CPUs 0..${u.ncpus - 1}`);
+    });
+    let used = 0;
+    u.workloads.forEach((w, wi) => {
+      if (w.kind !== "bonnie") return;
+      const mb = w.size_mb ?? BLOCK_DEFAULTS.bonnie_size_mb;
+      if (used + mb > capMb) {
+        add(`${u.wp}[${wi}].size_mb`, `must be in 1..${capMb - used} (the ${disk.id} disk of board ${board} holds ${capMb} MB${used > 0 ? `, ${used} MB of it taken by the bonnie files before this one` : ""}); got ${mb}`);
+      }
+      used += mb;
+    });
+  }
+  if (s.hypervisor.kind === "native") {
+    const mem = boardMemoryMb(board);
+    s.guests.forEach((g, gi) => {
+      if (g.memory_mb !== undefined && g.memory_mb > mem) add(`guests[${gi}].memory_mb`, `must be in 16..${mem} (the memory of board ${board}); got ${g.memory_mb}`);
+    });
+  }
+}
+// --- end

@@ -51,3 +51,15 @@ export function rtAttr(policy: "other" | "fifo" | "rr" | undefined, priority: nu
   if (policy === "fifo" || policy === "rr") return { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: priority ?? DEFAULT_RT_PRIORITY };
   return { policy: SCHED_NORMAL };
 }
+
+// --- issue 14 block: begin
+/** Block I/O and bonnie defaults (issue 14). */
+export const BLOCK_DEFAULTS = {
+  /** A guest's memory_mb when not given (the KVM host and a native kernel without it take the board's memory). */
+  guest_memory_mb: 512,
+  /** The CPUs of the disk interrupt (kernel.irq_affinity.disk): CPU 0, the lowest CPU of the default "all CPUs" mask. */
+  irq_affinity_disk: [0] as readonly number[],
+  /** bonnie -s: 100 MB (Bonnie's default size). */
+  bonnie_size_mb: 100,
+} as const;
+// --- end

@@ -189,6 +189,17 @@ export const kernelSchema = z.strictObject({
   rr_timeslice_ms: opt(int(1, 100_000, "sched_rr_timeslice_ms"), KERNEL_DEFAULTS.rr_timeslice_ms),
   /** issue 11: a Xen PV guest's kernel at the level of privileged operations. PV guests only. Default for a PV DomU: pv-ops, 64-bit, every upstream fix. */
   pvops: pvopsSchema.optional(),
+  // --- issue 14 block: begin
+  /**
+   * /proc/irq/N/smp_affinity of the kernel's device interrupts: `disk` lists
+   * the CPUs of the disk's completion interrupt (the interrupt goes to the
+   * lowest of them). Default: all CPUs, i.e. CPU 0.
+   */
+  irq_affinity: z.strictObject({
+    /** CPUs of the disk interrupt (CPU ids of this kernel). Default [0]. */
+    disk: cpus.optional(),
+  }).optional(),
+  // --- end
 });
 
 // -------------------------------------------------------------- workloads
@@ -405,10 +416,33 @@ export const latCtxSchema = z.strictObject({
 });
 // --- issue 11, end
 
-const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx"] as const;
+// --- issue 14 block: begin
+/**
+ * Bonnie 1.4 (`bonnie [-y] -s size_mb`), run in an endless loop: a file of
+ * size_mb written per character and per block, rewritten, read per
+ * character and per block, then random seeks by forked seekers, through the
+ * kernel's page cache and disk. Tables `bonnie` and `block_io`.
+ */
+export const bonnieSchema = z.strictObject({
+  kind: z.literal("bonnie"),
+  /** -s: file size, MB (2^20 bytes), rounded down to a multiple of 1 MB; must fit on the kernel's disk. Default 100. */
+  size_mb: opt(int(1, 10_000_000, "bonnie file size (-s), MB"), 100),
+  /** -y: fsync() the file at the end of each writing phase. Default false. */
+  sync: opt(z.boolean({ message: "must be true or false" }), false),
+  /** -S: seeks per pass (shared by the seekers). Default 4000. */
+  seeks: opt(int(1, 10_000_000, "bonnie seeks per pass (-S)"), 4000),
+  /** -p: seeker processes. Default 3. */
+  seekers: opt(int(1, 64, "bonnie seeker processes (-p)"), 3),
+  /** CPUs the bonnie processes may run on (taskset). Default: all. */
+  cpus: cpus.optional(),
+});
+// --- end
+
+const WORKLOAD_KINDS = ["context1", "cpu-hog", "periodic", "cyclictest", "stress", "device-io", "housekeeping", "lat-ctx", "bonnie"] as const;
 /** A workload, told apart by `kind`. */
 export const workloadSchema = z.discriminatedUnion("kind", [
   context1Schema, periodicSchema, cyclictestSchema, deviceIoSchema, stressSchema, housekeepingSchema, cpuHogSchema, latCtxSchema, rtappSchema,
+  bonnieSchema, // issue 14 block
 ], { error: unknownTag("workload kind", "kind", WORKLOAD_KINDS) });
 
 // ------------------------------------------------------------ hypervisors
@@ -532,6 +566,13 @@ export const guestSchema = z.strictObject({
   // --- issue 14 qemu (H2): end
   /** The guest's Linux kernel. */
   kernel: kernelSchema.optional(),
+  // --- issue 14 block: begin
+  /**
+   * Memory of the guest, MB: the page cache and its dirty limits are
+   * fractions of it. Default 512; natively, the board's memory.
+   */
+  memory_mb: int(16, 1_048_576, "guest memory, MB").optional(),
+  // --- end
   /** The guest's workloads. */
   workloads: z.array(workloadSchema, { message: "must be a list of workloads" }),
 });

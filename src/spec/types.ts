@@ -64,6 +64,10 @@ export type DeviceIoSpec = z.infer<typeof S.deviceIoSchema>;
 export type HousekeepingSpec = z.infer<typeof S.housekeepingSchema>;
 /** lmbench lat_ctx in the guest kernel model (issue 11): a ring of `procs` processes passing a token through pipes. */
 export type LatCtxSpec = z.infer<typeof S.latCtxSchema>;
+// --- issue 14 block: begin
+/** Bonnie 1.4 in an endless loop (-s size_mb, -y sync). */
+export type BonnieSpec = z.infer<typeof S.bonnieSchema>;
+// --- end
 /** A workload, told apart by `kind`. */
 export type WorkloadSpec = z.infer<typeof S.workloadSchema>;
 /** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */

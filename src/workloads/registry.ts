@@ -29,6 +29,7 @@ import { deviceIoWorkload } from "./deviceio.js";
 import { housekeepingWorkload } from "./housekeeping.js";
 import { latCtxWorkload } from "./lmbench.js";
 import { rtappWorkload } from "./rtapp-thread.js";
+import { bonnieWorkload } from "./bonnie.js"; // issue 14 block
 
 /** The run a workload set belongs to. */
 export interface WorkloadRun {
@@ -93,6 +94,7 @@ export const WORKLOADS: { [K in WorkloadSpec["kind"]]: WorkloadModule<Extract<Wo
   "housekeeping": housekeepingWorkload,
   "lat-ctx": latCtxWorkload,
   "rtapp": rtappWorkload,
+  "bonnie": bonnieWorkload, // issue 14 block
 };
 
 /** The workload kinds, in registry order. */

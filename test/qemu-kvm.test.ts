@@ -120,3 +120,102 @@ test("a serial console through a full pty holds the global lock in a blocked wri
   // no serial: the accesses never reach QEMU
   assert.ok(vc(rows(s(undefined), "qemu_threads")).every((x) => x.lock_acquisitions === 0));
 });
+
+// ---- the emulated IDE disk: bonnie in the guest, its requests through QEMU's exits, AIO pool and main loop
+
+const bonnie: WorkloadSpec = { kind: "bonnie", size_mb: 8, sync: true };
+const hostTask = (r: ReturnType<typeof simulate>, name: string): Row => (r.rows("tasks") as Row[]).find((x) => x.domain === "host" && x.task.startsWith(name))!;
+const qthread = (r: ReturnType<typeof simulate>, name: string): Row => (r.rows("qemu_threads") as Row[]).find((x) => x.thread === name)!;
+
+test("a guest disk request travels through QEMU: exits, AIO pool thread, host I/O, main loop, IRQ (qemu_io stages)", () => {
+  const r = simulate(spec({ qemu: { disk: { format: "raw" } }, workloads: [bonnie], horizonS: 1 }), { seed: 1 });
+  const io = new Map((r.rows("qemu_io") as Row[]).map((x) => [x.stage, x]));
+  const n = io.get("total")!.requests;
+  assert.ok(n > 50, `requests ${n}`);
+  for (const s of ["submit_exits", "aio_queue", "host_io", "completion"]) assert.equal(io.get(s)!.requests, n, s);
+  // the host I/O is the disk's: milliseconds; QEMU's own stages are microseconds
+  assert.ok(io.get("host_io")!.mean_us > 500, `host_io ${io.get("host_io")!.mean_us}`);
+  assert.ok(io.get("submit_exits")!.mean_us > 14 * 2 && io.get("submit_exits")!.mean_us < 500, `submit ${io.get("submit_exits")!.mean_us}`);
+  assert.ok(io.get("completion")!.mean_us < 100, `completion ${io.get("completion")!.mean_us}`);
+  const sum = ["submit_exits", "aio_queue", "host_io", "completion"].reduce((a, s) => a + io.get(s)!.mean_us, 0);
+  assert.ok(Math.abs(sum - io.get("total")!.mean_us) < 1e-6 * sum + 1e-6);
+  // one AIO thread suffices for the one outstanding IDE request; it does the host I/O, the main thread the completions
+  const th = r.rows("qemu_threads") as Row[];
+  assert.deepEqual(th.filter((x) => x.kind === "aio").map((x) => x.thread), ["aio0"]);
+  assert.equal(qthread(r, "main").lock_acquisitions, n);
+  // 14 register exits to start a request and 5 to acknowledge it, each under the lock
+  assert.ok(qthread(r, "vcpu0").lock_acquisitions >= 19 * n, `vcpu lock ${qthread(r, "vcpu0").lock_acquisitions}`);
+  // bonnie in the guest completes its writing phases
+  assert.ok((r.rows("bonnie") as Row[]).some((b) => b.phase === "block_write" && b.phases >= 1));
+});
+
+test("-rt: QEMU's FIFO threads starve a SCHED_OTHER host task on their CPU while the guest computes and does I/O", () => {
+  const s = (rt: QemuSpec["rt"]) => spec({
+    qemu: { cpus: [1], rt, disk: { format: "raw" } }, workloads: [bonnie, { kind: "cpu-hog" }], horizonS: 1,
+    hostWorkloads: [{ kind: "cpu-hog", cpus: [1] }],
+  });
+  const other = simulate(s(undefined), { seed: 1 });
+  const fifo = simulate(s({ maxprio: 98 }), { seed: 1 });
+  // SCHED_OTHER: CFS shares CPU 1 between the vCPU thread and the host hog, and the vCPU waits behind the hog
+  assert.ok(hostTask(other, "host/hog").sum_exec_ms > 350, `hog ${hostTask(other, "host/hog").sum_exec_ms} ms`);
+  assert.ok(qthread(other, "vcpu0").max_wait_us > 1000, `vcpu wait ${qthread(other, "vcpu0").max_wait_us}`);
+  // FIFO 97/98: the hog gets only what RT throttling leaves (50 ms per second), the vCPU never waits for it
+  assert.ok(hostTask(fifo, "host/hog").sum_exec_ms < 100, `hog ${hostTask(fifo, "host/hog").sum_exec_ms} ms`);
+  assert.ok(qthread(fifo, "vcpu0").max_wait_us < 200, `vcpu wait ${qthread(fifo, "vcpu0").max_wait_us}`);
+});
+
+test("aioprio=0,aiopolicy=ts puts the AIO threads in CFS: they wait behind a FIFO 50 host task that FIFO 98 preempts", () => {
+  const s = (rt: QemuSpec["rt"]) => spec({
+    qemu: { cpus: [1], rt, disk: { format: "raw" } }, vcpuThread: { cpus: [0] }, workloads: [bonnie], horizonS: 1,
+    hostWorkloads: [{ kind: "periodic", name: "mid", period_us: 2000, exec: 1800, policy: "fifo", priority: 50, cpus: [1] }],
+  });
+  const ff = simulate(s({ maxprio: 98 }), { seed: 1 });
+  const ts = simulate(s({ maxprio: 98, aioprio: 0, aiopolicy: "ts" }), { seed: 1 });
+  const aio = (r: typeof ff) => (r.rows("qemu_threads") as Row[]).filter((x) => x.kind === "aio");
+  assert.ok(aio(ff).length >= 1 && aio(ts).length >= 1);
+  for (const a of aio(ff)) assert.deepEqual([a.policy, a.priority], ["fifo", 98]);
+  for (const a of aio(ts)) assert.deepEqual([a.policy, a.priority], ["other", 0]);
+  for (const r of [ff, ts]) assert.deepEqual([qthread(r, "main").policy, qthread(r, "main").priority], ["fifo", 98]);
+  // at FIFO 98 an AIO thread runs at once; in CFS it waits for the FIFO task's 1.8 ms bursts
+  assert.ok(Math.max(...aio(ff).map((a) => a.max_wait_us)) < 20, `ff ${aio(ff).map((a) => a.max_wait_us)}`);
+  assert.ok(Math.max(...aio(ts).map((a) => a.max_wait_us)) > 500, `ts ${aio(ts).map((a) => a.max_wait_us)}`);
+  const q = (r: typeof ff) => (r.rows("qemu_io") as Row[]).find((x) => x.stage === "aio_queue")!.max_us;
+  assert.ok(q(ts) > q(ff) + 500, `aio_queue max ${q(ff)} -> ${q(ts)}`);
+  // the FIFO 50 task is preempted by the FIFO 98 AIO threads, never by the CFS ones
+  assert.ok(hostTask(ff, "mid").nivcsw > 50 && hostTask(ts, "mid").nivcsw === 0, `${hostTask(ff, "mid").nivcsw} / ${hostTask(ts, "mid").nivcsw}`);
+});
+
+test("qcow2: metadata writes under the global lock serialise the vCPU's exits behind the main loop for milliseconds", () => {
+  const s = (format: "raw" | "qcow2") => spec({
+    qemu: { cpus: [1], disk: { format } }, vcpuThread: { cpus: [0] }, horizonS: 1,
+    workloads: [bonnie, { kind: "device-io", rate_hz: 1000 }],
+  });
+  const raw = simulate(s("raw"), { seed: 1 });
+  const qc = simulate(s("qcow2"), { seed: 1 });
+  // raw: the main loop holds the lock for microseconds; the single vCPU never finds it taken
+  assert.ok(qthread(raw, "main").lock_hold_max_us < 50, `raw hold ${qthread(raw, "main").lock_hold_max_us}`);
+  assert.equal(qthread(raw, "vcpu0").lock_waits, 0);
+  // qcow2: the L2-table write of each allocated cluster is a synchronous host write inside the lock
+  assert.ok(qthread(qc, "main").lock_hold_max_us > 1000, `qcow2 hold ${qthread(qc, "main").lock_hold_max_us}`);
+  assert.ok(qthread(qc, "vcpu0").lock_waits > 0, "the vCPU's exits find the lock held");
+  assert.ok(qthread(qc, "vcpu0").lock_wait_max_us > 1000, `qcow2 vcpu wait ${qthread(qc, "vcpu0").lock_wait_max_us}`);
+  // and the guest's device accesses (a console) take that long
+  const dio = (r: typeof raw) => (r.rows("device_io") as Row[])[0].max_access_us;
+  assert.ok(dio(qc) > 1000 && dio(raw) < 200, `device access max raw ${dio(raw)} qcow2 ${dio(qc)}`);
+});
+
+test("PI mutexes: the lock holder preempted by a middle-priority host task inherits its FIFO waiter's priority", () => {
+  const s = (pi: boolean) => spec({
+    qemu: { cpus: [1], pi_mutexes: pi, disk: { format: "qcow2" } }, vcpuThread: { cpus: [0], policy: "fifo", priority: 90 },
+    horizonS: 2, workloads: [bonnie, { kind: "device-io", rate_hz: 1000 }],
+    hostWorkloads: [{ kind: "periodic", name: "mid", period_us: 2000, exec: 1800, policy: "fifo", priority: 50, cpus: [1] }],
+  });
+  const no = simulate(s(false), { seed: 1 });
+  const pi = simulate(s(true), { seed: 1 });
+  const v0 = qthread(no, "vcpu0"), v1 = qthread(pi, "vcpu0");
+  assert.ok(v0.lock_waits > 10 && v1.lock_waits > 10, `waits ${v0.lock_waits} ${v1.lock_waits}`);
+  // without PI the SCHED_OTHER main thread, done with its metadata write, waits for the FIFO 50 task while the
+  // FIFO 90 vCPU waits for it; with PI it runs at 90 and releases the lock at once
+  assert.ok(v1.lock_wait_mean_us < v0.lock_wait_mean_us - 300, `mean wait ${v0.lock_wait_mean_us} -> ${v1.lock_wait_mean_us}`);
+  assert.ok(qthread(pi, "main").lock_hold_max_us < qthread(no, "main").lock_hold_max_us, "main holds shorter");
+});

@@ -85,8 +85,10 @@ import { A_COMPUTE, A_GUEST, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_FIFO, SC
 import type { SchedAttr } from "../sched/linux/class.js";
 import type { TableSet } from "../results/tables.js";
 import type { GuestSpec, KvmSpec, QemuSpec } from "../spec/types.js";
+import { BLOCK_DEFAULTS } from "../spec/defaults.js";
 import { boardPresets } from "../hw/board.js";
 import { diskPresetForBoard, PhysicalDisk } from "../hw/disk.js";
+import { linuxBlockData } from "../kernel/pagecache.js";
 import type { KvmVcpu } from "./kvm.js";
 
 /** posix-aio-compat.c: `static int max_threads = 64`. */
@@ -119,15 +121,11 @@ export const QCOW2_CLUSTER_BYTES = 65536;
 export const QCOW2_META_BYTES = 512;
 /** Capacity of a pty's buffer, characters (N_TTY_BUF_SIZE, 4096): a write to a full pty blocks. */
 export const PTY_BUFFER_CHARS = 4096;
-/** Guest memory when the spec gives none (the paper's -m 512), MB: the guest page cache's size. */
-export const GUEST_MEMORY_MB_DEFAULT = 512;
-/** Host memory when the board preset gives none (`memory_mb`), MB (hvsim's assumption: 2 GB, the paper's machine). */
-export const HOST_MEMORY_MB_DEFAULT = 2048;
 
-/** Memory of the KVM host, MB: the board preset's `memory_mb`, else HOST_MEMORY_MB_DEFAULT. */
+/** Memory of the KVM host, MB: the board preset's `memory_mb`, else data/block's default machine memory (as bonnie's host). */
 function hostMemoryMb(boardId: string): number {
   const p = boardPresets().get(boardId) as unknown as { memory_mb?: { value: number } } | undefined;
-  return p?.memory_mb?.value ?? HOST_MEMORY_MB_DEFAULT;
+  return p?.memory_mb?.value ?? linuxBlockData().default_machine_memory_mb.value;
 }
 
 // timer kinds (QemuProcess.onTimer)
@@ -376,14 +374,14 @@ export class QemuProcess implements TimerTarget, BlockDevice {
 
     if (q.disk !== undefined) {
       // the guest's block layer in front of this IDE disk
-      const memoryMb = (g as { memory_mb?: number }).memory_mb ?? GUEST_MEMORY_MB_DEFAULT;
-      const irqCpus = (g.kernel as { irq_affinity?: { disk?: number[] } } | undefined)?.irq_affinity?.disk;
-      attachBlock(gk, { device: this, memoryMb, irqCpus: irqCpus ?? [0], from, now });
+      const memoryMb = g.memory_mb ?? BLOCK_DEFAULTS.guest_memory_mb;
+      const irqCpus = g.kernel?.irq_affinity?.disk;
+      attachBlock(gk, { device: this, memoryMb, irqCpus: irqCpus ?? BLOCK_DEFAULTS.irq_affinity_disk, from, now });
       // the host's, in front of the board's disk that holds the image (unless a host workload attached it)
       if (blockOf(host) === undefined) {
-        const hostIrq = (hostSpec.host_kernel as { irq_affinity?: { disk?: number[] } } | undefined)?.irq_affinity?.disk;
+        const hostIrq = hostSpec.host_kernel?.irq_affinity?.disk;
         const disk = new PhysicalDisk(sim, diskPresetForBoard(board.id), sim.random.get(`${host.cfg.name}/disk`));
-        attachBlock(host, { device: disk, memoryMb: hostMemoryMb(board.id), irqCpus: hostIrq ?? [0], from, now });
+        attachBlock(host, { device: disk, memoryMb: hostMemoryMb(board.id), irqCpus: hostIrq ?? BLOCK_DEFAULTS.irq_affinity_disk, from, now });
       }
     }
   }

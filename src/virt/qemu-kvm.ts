@@ -68,6 +68,17 @@
  * read at `drain_chars_per_s`: when full, the write blocks (the vCPU thread
  * sleeps holding the lock) until the reader has made room.
  *
+ * Read for this model: qemu-kvm's qemu-kvm.c and libkvm kvm_run (the
+ * 2009-10 tree as stored for TritonDataCenter/illumos-kvm-cmd and
+ * ceph/qemu-kvm: kvm_main_loop_cpu, pre_kvm_run / post_kvm_run around
+ * ioctl(KVM_RUN), handle_io, setup_kernel_sigmask blocking SIGUSR2 in vCPU
+ * threads) and posix-aio-compat.c (ceph/qemu-kvm: max_threads 64, the 10 s
+ * idle wait, spawn when idle_threads == 0, kill(pid, SIGUSR2) read through a
+ * signalfd by the io thread); hw/ide.c and vl.c main_loop_wait as of QEMU
+ * 0.11 from memory of their structure (bmdma start -> ide_dma_start ->
+ * ide_dma_cb; ide_set_irq -> qemu_set_irq -> kvm_set_irq; the iothread
+ * mutex released around select()).
+ *
  * Not modelled: the main loop's timers and other file descriptors (the
  * alarm timer, the monitor, the network backend), bottom halves, the
  * coalesced-MMIO ring, qcow2 L2-cache misses on reads and its cluster
@@ -903,12 +914,17 @@ export class QemuProcess implements TimerTarget, BlockDevice {
 
   private record(a: AioReq, now: number): void {
     if (a.submitAt < this.from) return;
-    const d = [a.queuedAt - a.submitAt, a.startAt - a.queuedAt, a.hostDoneAt - a.startAt, now - a.hostDoneAt, now - a.submitAt];
-    for (let s = 0; s < STAGES.length; s++) {
-      this.stN[s]++;
-      this.stSum[s] += d[s];
-      if (d[s] > this.stMax[s]) this.stMax[s] = d[s];
-    }
+    this.stage(ST_SUBMIT, a.queuedAt - a.submitAt);
+    this.stage(ST_QUEUE, a.startAt - a.queuedAt);
+    this.stage(ST_HOST, a.hostDoneAt - a.startAt);
+    this.stage(ST_DONE, now - a.hostDoneAt);
+    this.stage(ST_TOTAL, now - a.submitAt);
+  }
+
+  private stage(s: number, d: number): void {
+    this.stN[s]++;
+    this.stSum[s] += d;
+    if (d > this.stMax[s]) this.stMax[s] = d;
   }
 
   // ------------------------------------------------------------ host files

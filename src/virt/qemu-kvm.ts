@@ -74,10 +74,12 @@
  * ioctl(KVM_RUN), handle_io, setup_kernel_sigmask blocking SIGUSR2 in vCPU
  * threads) and posix-aio-compat.c (ceph/qemu-kvm: max_threads 64, the 10 s
  * idle wait, spawn when idle_threads == 0, kill(pid, SIGUSR2) read through a
- * signalfd by the io thread); hw/ide.c and vl.c main_loop_wait as of QEMU
- * 0.11 from memory of their structure (bmdma start -> ide_dma_start ->
- * ide_dma_cb; ide_set_irq -> qemu_set_irq -> kvm_set_irq; the iothread
- * mutex released around select()).
+ * signalfd by the io thread); hw/ide.c of that period (bmdma_cmd_writeb's
+ * start -> dma_cb; ide_dma_start; ide_read_dma_cb: dma_buf_commit, sector
+ * update, end of transfer -> READY status and ide_set_irq, else the next
+ * transfer); vl.c main_loop_wait of 2009-10 trees (qemu_mutex_unlock_iothread
+ * around select(), then the fd handlers, slirp, timers and bottom halves
+ * with the lock held).
  *
  * Not modelled: the main loop's timers and other file descriptors (the
  * alarm timer, the monitor, the network backend), bottom halves, the

@@ -19,6 +19,7 @@ const EVERY_KIND: WorkloadSpec[] = [
   { kind: "device-io", cpus: [1], rate_hz: 100 },
   { kind: "lat-ctx", procs: 2, cpus: [0] },
   { kind: "rtapp", name: "rt", cpus: [1], phases: [{ events: [{ run_us: 200 }, { sleep_us: 5000 }] }] },
+  { kind: "bonnie", size_mb: 8, cpus: [1] }, // issue 14 block
 ];
 
 /** Xen with Dom0 (device models) and an HVM guest running every workload kind, traced and with job rows. */
@@ -50,7 +51,7 @@ const columnsOf = (r: SimResult, n: TableName) => r.table(n).columnNames().slice
 const catalogued = (n: TableName) => Object.keys(TABLES[n].columns).sort();
 
 test("the registry lists every workload kind of the spec once, and each kind's schema accepts it", () => {
-  assert.deepEqual([...WORKLOAD_KINDS].sort(), ["context1", "cpu-hog", "cyclictest", "device-io", "housekeeping", "lat-ctx", "periodic", "rtapp", "stress"]);
+  assert.deepEqual([...WORKLOAD_KINDS].sort(), ["bonnie", "context1", "cpu-hog", "cyclictest", "device-io", "housekeeping", "lat-ctx", "periodic", "rtapp", "stress"]);
   for (const k of WORKLOAD_KINDS) assert.equal(WORKLOADS[k].kind, k);
   // every kind's schema (spec/validate.ts, by kind) accepts the example above
   const kinds = new Set(validateSpec(xenSpec()).guests[1].workloads.map((w) => w.kind));

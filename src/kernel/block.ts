@@ -20,8 +20,9 @@
  *     back- or front-merges a request with a queued one of the same kind it
  *     extends (up to the device's `maxRequestBytes`); the rest wait in
  *     offset order (a one-way elevator), synchronous requests (reads, fsync,
- *     O_DSYNC writes) before asynchronous writeback (CFQ's preference,
- *     without its time slices). At most nr_requests (128) requests per
+ *     O_DSYNC writes) before asynchronous writeback unless the oldest
+ *     asynchronous request has waited 250 ms (CFQ's preference and fifo
+ *     expiry, without its time slices). At most nr_requests (128) requests per
  *     direction exist; a writer needing one more sleeps (get_request_wait),
  *     and the queue is congested above 7/8 of that.
  *  2. Dispatch: when the device has a free slot (`queueDepth`: 1 for IDE and
@@ -48,6 +49,29 @@
  *     (`kernel.wakeTask`), and kblockd is woken to dispatch the next
  *     request.
  *
+ * For hypervisors (the QEMU/KVM model):
+ *  - host side: the host kernel's block layer is `machineBlock(spec, sim,
+ *    hostKernel, hostUnit, from, now)` (blocksetup.ts; `hostUnit` = {name:
+ *    "host", vcpus, kernel: host_kernel, workloads: []}: memory and disk
+ *    interrupt affinity of the host); the raw image is `hb.open("<guest>.img",
+ *    bytes, O_DSYNC)` (cache=writethrough); each AIO thread owns a
+ *    `new FileIo(hb)` and runs `io.begin(image, IO_READ | IO_WRITE, offset,
+ *    bytes)` / `io.step(t, now)` from its Program (see FileIo): the thread
+ *    blocks in the host kernel like a real pread/pwrite, and when step
+ *    returns false the data is in the page cache (read) or on the disk
+ *    (O_DSYNC write).
+ *  - guest side: when it creates the guest, before its workloads, it calls
+ *    `attachBlock(guestKernel, {device, memoryMb: unitMemoryMb(spec, g),
+ *    irqCpus: unitDiskIrqCpus(g), from, now})` with its emulated disk as
+ *    `device` (a BlockDevice); bonnie in the guest then uses that block layer.
+ *    The device gets `submit(r, vcpu, now)` from the guest's kblockd followed
+ *    by `submitAccesses` register accesses of that vCPU (each a
+ *    `host.deviceAccess(vcpu, now)` of the guest's CpuHost: the PIO exit),
+ *    and `ack(vcpu, now)` from the guest's interrupt handler; when the I/O is
+ *    done it calls `queue.complete(r, now)` and injects line `queue.irqLine`
+ *    into guest CPU `queue.irqCpu`. A request's bytes start at `r.offset` of
+ *    the guest disk = the same offset of the image.
+ *
  * Simplifications: the driver's request function always runs in kblockd
  * (in 2.6 it also runs in the submitter's unplug and in the completion
  * interrupt); plugging and the 3 ms unplug timer are not modelled (a request
@@ -58,7 +82,7 @@
  * periodic kupdate writeback of pages dirty for 30 s (the background
  * threshold always comes first for a streaming writer), laptop mode.
  */
-import type { Simulator } from "../engine/sim.js";
+import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel } from "./linux.js";
 import { FilePages, type BlockData, linuxBlockData, PageCache, PG_CACHED, PG_DIRTY, PG_READING, PG_UPTODATE, PG_WRITEBACK } from "./pagecache.js";
 import { A_DEVICE_IO, A_KERNEL_WORK, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_NORMAL, type Task } from "./task.js";
@@ -163,6 +187,8 @@ export class BlockQueue {
   private readonly congOn: number;
   private readonly congOff: number;
   readonly nrRequests: number;
+  /** CFQ's fifo expiry of asynchronous requests, ns. */
+  private readonly asyncExpireNs: number;
   /** Queued (not dispatched) requests: synchronous and asynchronous. */
   private readonly syncQ: BlockRequest[] = [];
   private readonly asyncQ: BlockRequest[] = [];
@@ -191,6 +217,7 @@ export class BlockQueue {
     this.irqCpu = Math.min(...irqCpus);
     this.irqsPerCpu = kernel.cpus.map(() => 0);
     this.nrRequests = data.nr_requests.value;
+    this.asyncExpireNs = data.async_fifo_expire_ms.value * 1e6;
     // blk_queue_congestion_threshold()
     const nr = this.nrRequests;
     this.congOn = Math.min(nr, nr - Math.floor(nr / 8) + 1);
@@ -201,7 +228,9 @@ export class BlockQueue {
   /** @internal Wires the queue to its block layer and creates the kblockd threads. */
   init(block: KernelBlock, now: number): void {
     this.block = block;
-    const io = this.kernel.lat.activity("device_io").index;
+    // the driver's path around its register accesses (a kernel data file without device_io: its syscall sections)
+    const lat = this.kernel.lat;
+    const io = (lat.byName.get("device_io") ?? lat.activity("syscall")).index;
     for (let c = 0; c < this.kernel.cpus.length; c++) {
       const k = new Kblockd(this, c, io);
       k.task = this.kernel.spawn(`kblockd/${c}`, k, c, [c], 0, now, 0, { policy: SCHED_NORMAL });
@@ -278,7 +307,14 @@ export class BlockQueue {
 
   /** @internal Takes the next request (elevator order) and hands it to the device, from kblockd on `cpu`. */
   dispatch(cpu: number, now: number): BlockRequest {
-    const list = this.syncQ.length > 0 ? this.syncQ : this.asyncQ;
+    let list = this.syncQ.length > 0 ? this.syncQ : this.asyncQ;
+    // CFQ's fifo expiry: an asynchronous request that has waited too long goes first, oldest first
+    if (list === this.syncQ && this.asyncQ.length > 0) {
+      const a = this.asyncQ;
+      let old = 0;
+      for (let i = 1; i < a.length; i++) if (a[i].queuedAt < a[old].queuedAt) old = i;
+      if (now - a[old].queuedAt >= this.asyncExpireNs) return this.start(a, old, cpu, now);
+    }
     // one-way elevator: the lowest offset at or after the head's position, else the lowest
     let best = -1, wrap = -1;
     for (let i = 0; i < list.length; i++) {
@@ -286,7 +322,11 @@ export class BlockQueue {
       if (o >= this.pos && (best < 0 || o < list[best].offset)) best = i;
       if (wrap < 0 || o < list[wrap].offset) wrap = i;
     }
-    const k = best >= 0 ? best : wrap;
+    return this.start(list, best >= 0 ? best : wrap, cpu, now);
+  }
+
+  /** Dispatches request k of `list`. */
+  private start(list: BlockRequest[], k: number, cpu: number, now: number): BlockRequest {
     const r = list[k];
     list.splice(k, 1);
     this.pos = r.offset + r.bytes;
@@ -302,7 +342,7 @@ export class BlockQueue {
     const k = this.kblockd[cpu];
     if (k.pending) return;
     k.pending = true;
-    this.kernel.wakeTask(k.task, now);
+    this.block.defer(k.task, now);
   }
 
   private uncongest(): void {
@@ -778,7 +818,7 @@ class Flusher implements Program, Waitable {
     if (this.working) return;
     this.working = true;
     this.minPages = minPages;
-    this.block.kernel.wakeTask(this.task!, now);
+    this.block.defer(this.task!, now);
   }
   next(t: Task, now: number): void {
     const b = this.block, c = b.cache;
@@ -840,7 +880,7 @@ interface BlockCosts {
 }
 
 /** The block layer of one kernel: page cache, files, queue, flusher, waiters. */
-export class KernelBlock {
+export class KernelBlock implements TimerTarget {
   readonly queue: BlockQueue;
   readonly cache: PageCache;
   readonly files: BlockFile[] = [];
@@ -868,6 +908,9 @@ export class KernelBlock {
   /** The file writeback starts with next (writeback_inodes walks the dirty inodes in turn). */
   private wbFile = 0;
   private allocated = 0;
+  /** Tasks to wake at the current instant, and the timer that wakes them. */
+  private readonly toWake: Task[] = [];
+  private readonly wakeTimer: number;
 
   constructor(readonly kernel: LinuxKernel, readonly cfg: BlockConfig) {
     const d = this.data = linuxBlockData();
@@ -888,6 +931,7 @@ export class KernelBlock {
     this.maxWritebackPages = d.max_writeback_pages.value;
     this.congestionWaitNs = d.congestion_wait_ms.value * 1e6;
     this.raMax = Math.max(1, Math.floor(d.readahead_max_kb.value / 4));
+    this.wakeTimer = kernel.sim.timer(this, 0, 0);
     this.queue = new BlockQueue(kernel, cfg.device, cfg.irqCpus ?? [0], cfg.from ?? 0, d);
     const now = cfg.now ?? 0;
     this.queue.init(this, now);
@@ -1047,6 +1091,23 @@ export class KernelBlock {
     list.length = 0;
   }
 
+  /**
+   * Wakes task t at this instant, from a simulator event: the callers run
+   * inside a CPU's dispatch (a task's action step, an interrupt handler),
+   * where waking a task on the same CPU would re-enter the CPU's run loop.
+   */
+  defer(t: Task, now: number): void {
+    if (!this.toWake.includes(t)) this.toWake.push(t);
+    if (!this.kernel.sim.isArmed(this.wakeTimer)) this.kernel.sim.arm(this.wakeTimer, now);
+  }
+
+  /** The deferred wake-ups. */
+  onTimer(_kind: number, _arg: number, now: number): void {
+    const l = this.toWake;
+    for (let i = 0; i < l.length; i++) this.kernel.wakeTask(l[i], now);
+    l.length = 0;
+  }
+
   /** A sub-program's task goes to sleep until its condition holds. */
   sleep(w: Waitable): void {
     if (!this.waiters.includes(w)) this.waiters.push(w);
@@ -1059,7 +1120,7 @@ export class KernelBlock {
       const w = ws[i];
       if (!w.ready()) continue;
       ws.splice(i--, 1);
-      this.kernel.wakeTask(w.task!, now);
+      this.defer(w.task!, now);
     }
   }
 

@@ -41,6 +41,7 @@ export interface BlockData {
   writeback_page_us: Sourced<number>;
   request_us: Sourced<number>;
   truncate_page_us: Sourced<number>;
+  async_fifo_expire_ms: Sourced<number>;
   default_machine_memory_mb: Sourced<number>;
 }
 

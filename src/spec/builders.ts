@@ -30,6 +30,7 @@ import type {
   RtdsParams, RtdsSpec, SimSpec, StressSpec, ThreadSchedSpec, WorkloadSpec, XenSchedulerSpec, XenSpec,
 } from "./types.js";
 import type { ExecTimeSpec, PeriodicSpec } from "./types.js";
+import type { BonnieSpec } from "./types.js"; // issue 14 block
 import { formatValue, SpecError, validateSpec } from "./validate.js";
 
 /**
@@ -198,6 +199,8 @@ export class KernelBuilder {
   paravirtTimeAccounting(on = true): this { this.spec.paravirt_time_accounting = on; return this; }
   /** Preemption model ("none" is the paper's "NRT", "rt" is PREEMPT_RT). */
   preempt(model: "none" | "voluntary" | "full" | "rt"): this { this.spec.preempt = model; return this; }
+  /** issue 14 block: CPUs of the disk interrupt (/proc/irq/N/smp_affinity; it goes to the lowest). Default [0]. */
+  diskIrqAffinity(cpus: number[]): this { this.spec.irq_affinity = { ...(this.spec.irq_affinity ?? {}), disk: cpus }; return this; }
   /** Linux's Xen PV clockevent minimum delta (TIMER_SLOP, `xen_timer_slop=`), ns. */
   xenTimerSlop(ns: number): this { this.spec.xen_timer_slop_ns = ns; return this; }
   /** Base (unscaled) sysctl_sched_latency, ns. */
@@ -312,6 +315,26 @@ export class HousekeepingBuilder {
 /** The background activity of an idle Linux system (kernel workers, periodic driver accesses). */
 export function housekeeping(): HousekeepingBuilder { return new HousekeepingBuilder(); }
 
+// --- issue 14 block: begin
+/** Bonnie builder: `bonnie().size(2000).sync()` is `bonnie -y -s 2000`. */
+export class BonnieBuilder {
+  /** The workload spec collected so far. */
+  readonly spec: BonnieSpec = { kind: "bonnie" };
+  /** -s: file size, MB (default 100). */
+  size(mb: number): this { this.spec.size_mb = mb; return this; }
+  /** -y: fsync at the end of each writing phase. */
+  sync(on = true): this { this.spec.sync = on; return this; }
+  /** -S: seeks per pass (default 4000). */
+  seeks(n: number): this { this.spec.seeks = n; return this; }
+  /** -p: seeker processes (default 3). */
+  seekers(n: number): this { this.spec.seekers = n; return this; }
+  /** CPUs the bonnie processes may run on (default: all). */
+  cpus(cpus: number[]): this { this.spec.cpus = cpus; return this; }
+}
+/** Bonnie 1.4 in an endless loop: file I/O through the kernel's page cache and disk (tables `bonnie`, `block_io`). */
+export function bonnie(): BonnieBuilder { return new BonnieBuilder(); }
+// --- end
+
 // ---------------------------------------------------------- host/Dom0 threads
 
 /** Scheduling of a host or Dom0 thread (a KVM vCPU thread, a QEMU device model): `thread().fifo(99).cpus([0])`. */
@@ -345,7 +368,8 @@ export function thread(): ThreadSchedBuilder { return new ThreadSchedBuilder(); 
 /** Anything a guest (or a KVM host) accepts as a workload: a workload builder or a plain {@link WorkloadSpec}. */
 export type WorkloadLike =
   | Context1Builder | CpuHogBuilder | PeriodicBuilder | CyclictestBuilder | StressBuilder | DeviceIoBuilder
-  | HousekeepingBuilder | WorkloadSpec;
+  | HousekeepingBuilder | WorkloadSpec
+  | BonnieBuilder; // issue 14 block
 
 /** The plain spec of a workload builder or spec (a copy). */
 function workloadSpec(w: WorkloadLike, where: string): WorkloadSpec {
@@ -386,6 +410,8 @@ export class GuestBuilder {
   }
   /** The guest's Linux kernel. */
   kernel(k: KernelBuilder | KernelSpec): this { this.spec.kernel = specOf<KernelSpec>(k, `guest(${formatValue(this.spec.name)}).kernel`, "a kernel such as linux()"); return this; }
+  /** issue 14 block: memory of the guest, MB (default 512; natively the board's). */
+  memory(mb: number): this { this.spec.memory_mb = mb; return this; }
   /** Appends a workload running in the guest. */
   workload(w: WorkloadLike): this {
     this.spec.workloads.push(workloadSpec(w, `guest(${formatValue(this.spec.name)}).workload`));

@@ -28,17 +28,12 @@
 import { readFileSync } from "node:fs";
 import type { RandomStream } from "../engine/random.js";
 import { boardPresets, DATA_DIR, type Sourced } from "../hw/board.js";
-import { diskPresetForBoard, PhysicalDisk } from "../hw/disk.js";
-import {
-  attachBlock, type BlockFile, blockOf, blocksOf, FileIo, IO_FSYNC, IO_READ, IO_TRUNCATE, IO_WRITE, type KernelBlock,
-} from "../kernel/block.js";
-import { boardMemoryMb } from "../kernel/pagecache.js";
-import { BLOCK_DEFAULTS } from "../spec/defaults.js";
-import type { LinuxKernel } from "../kernel/linux.js";
+import { type BlockFile, blocksOf, FileIo, IO_FSYNC, IO_READ, IO_TRUNCATE, IO_WRITE, type KernelBlock } from "../kernel/block.js";
+import { machineBlock } from "../kernel/blocksetup.js";
 import { A_COMPUTE, A_KERNEL_WORK, A_SLEEP_UNTIL, A_WAIT, type Program, type Task } from "../kernel/task.js";
 import type { TableSet } from "../results/tables.js";
-import type { BonnieSpec, GuestSpec, SimSpec } from "../spec/types.js";
-import type { WorkloadModule, WorkloadPlace } from "./registry.js";
+import type { BonnieSpec } from "../spec/types.js";
+import type { WorkloadModule } from "./registry.js";
 
 /** data/block/bonnie-1.4.json */
 interface BonnieData {
@@ -260,7 +255,7 @@ export class Bonnie implements Program {
 
   /** A seeker has used up the tickets. */
   seekerDone(now: number): void {
-    if (--this.running === 0) this.block.kernel.wakeTask(this.task, now);
+    if (--this.running === 0) this.block.defer(this.task, now);
   }
 
   private endPhase(now: number): void {
@@ -296,7 +291,7 @@ class Seeker implements Program {
   /** The parent wrote the tickets. */
   go(now: number): void {
     this.st = 1;
-    this.b.block.kernel.wakeTask(this.task, now);
+    this.b.block.defer(this.task, now);
   }
   next(t: Task, now: number): void {
     const b = this.b;
@@ -354,40 +349,6 @@ class Seeker implements Program {
   }
 }
 
-/** Whether `g` is the KVM host unit (not one of the spec's guests). */
-function isKvmHost(spec: SimSpec, g: GuestSpec): boolean {
-  return spec.hypervisor.kind === "kvm" && !spec.guests.includes(g);
-}
-
-/**
- * Memory of the OS instance `g`, MB: a guest's `memory_mb` (default 512);
- * the KVM host's and a native kernel's without `memory_mb` from the board.
- */
-export function unitMemoryMb(spec: SimSpec, g: GuestSpec): number {
-  if (isKvmHost(spec, g)) return boardMemoryMb(spec.board.preset);
-  if (spec.hypervisor.kind === "native") return g.memory_mb ?? boardMemoryMb(spec.board.preset);
-  return g.memory_mb ?? BLOCK_DEFAULTS.guest_memory_mb;
-}
-
-/**
- * The block layer of the kernel at `at`: the one a hypervisor attached (an
- * emulated disk), else the board's physical disk (natively and on the KVM
- * host; a guest without an emulated disk gets it as if passed through).
- */
-export function ensureBlock(spec: SimSpec, at: WorkloadPlace): KernelBlock {
-  const k: LinuxKernel = at.kernel;
-  const have = blockOf(k);
-  if (have) return have;
-  const disk = new PhysicalDisk(at.sim, diskPresetForBoard(spec.board.preset), at.sim.random.get(`${k.cfg.name}/disk`));
-  return attachBlock(k, {
-    device: disk,
-    memoryMb: unitMemoryMb(spec, at.guest),
-    irqCpus: at.guest.kernel?.irq_affinity?.disk ?? BLOCK_DEFAULTS.irq_affinity_disk,
-    from: at.from,
-    now: at.now,
-  });
-}
-
 /** Workload kind `bonnie`: one main task per spec entry, `guest/bonnie#index`, and its seekers. Tables `bonnie`, `block_io`. */
 export const bonnieWorkload: WorkloadModule<BonnieSpec> = {
   kind: "bonnie",
@@ -397,7 +358,7 @@ export const bonnieWorkload: WorkloadModule<BonnieSpec> = {
     const clock = boardPresets().get(run.spec.board.preset)?.clock_mhz ?? 1000;
     return {
       add(w, at) {
-        const block = ensureBlock(run.spec, at);
+        const block = machineBlock(run.spec, at.sim, at.kernel, at.guest, at.from, at.now);
         const name = `${at.guest.name}/bonnie#${at.index}`;
         const b = new Bonnie(block, name, w, at.allCpus, clock, at.from, at.now, (i) => at.sim.random.get(`${name}/seeker${i}`));
         all.push({ guest: at.guest.name, w: b });

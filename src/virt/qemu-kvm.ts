@@ -99,9 +99,9 @@ import type { SchedAttr } from "../sched/linux/class.js";
 import type { TableSet } from "../results/tables.js";
 import type { GuestSpec, KvmSpec, QemuSpec } from "../spec/types.js";
 import { BLOCK_DEFAULTS } from "../spec/defaults.js";
-import { boardPresets } from "../hw/board.js";
 import { diskPresetForBoard, PhysicalDisk } from "../hw/disk.js";
-import { linuxBlockData } from "../kernel/pagecache.js";
+import { boardMemoryMb } from "../kernel/pagecache.js";
+import { unitDiskIrqCpus } from "../kernel/blocksetup.js";
 import type { KvmVcpu } from "./kvm.js";
 
 /** posix-aio-compat.c: `static int max_threads = 64`. */
@@ -135,11 +135,6 @@ export const QCOW2_META_BYTES = 512;
 /** Capacity of a pty's buffer, characters (N_TTY_BUF_SIZE, 4096): a write to a full pty blocks. */
 export const PTY_BUFFER_CHARS = 4096;
 
-/** Memory of the KVM host, MB: the board preset's `memory_mb`, else data/block's default machine memory (as bonnie's host). */
-function hostMemoryMb(boardId: string): number {
-  const p = boardPresets().get(boardId) as unknown as { memory_mb?: { value: number } } | undefined;
-  return p?.memory_mb?.value ?? linuxBlockData().default_machine_memory_mb.value;
-}
 
 // timer kinds (QemuProcess.onTimer)
 const T_EXIT = 0; // a vCPU leaves guest mode for a KVM_EXIT_IO (arg: vCPU index)
@@ -387,14 +382,12 @@ export class QemuProcess implements TimerTarget, BlockDevice {
 
     if (q.disk !== undefined) {
       // the guest's block layer in front of this IDE disk
-      const memoryMb = g.memory_mb ?? BLOCK_DEFAULTS.guest_memory_mb;
-      const irqCpus = g.kernel?.irq_affinity?.disk;
-      attachBlock(gk, { device: this, memoryMb, irqCpus: irqCpus ?? BLOCK_DEFAULTS.irq_affinity_disk, from, now });
-      // the host's, in front of the board's disk that holds the image (unless a host workload attached it)
+      attachBlock(gk, { device: this, memoryMb: g.memory_mb ?? BLOCK_DEFAULTS.guest_memory_mb, irqCpus: unitDiskIrqCpus(g), from, now });
+      // the host's, in front of the board's disk that holds the image (blocksetup.ts machineBlock, for the KVM host unit)
       if (blockOf(host) === undefined) {
         const hostIrq = hostSpec.host_kernel?.irq_affinity?.disk;
         const disk = new PhysicalDisk(sim, diskPresetForBoard(board.id), sim.random.get(`${host.cfg.name}/disk`));
-        attachBlock(host, { device: disk, memoryMb: hostMemoryMb(board.id), irqCpus: hostIrq ?? BLOCK_DEFAULTS.irq_affinity_disk, from, now });
+        attachBlock(host, { device: disk, memoryMb: boardMemoryMb(board.id), irqCpus: hostIrq ?? BLOCK_DEFAULTS.irq_affinity_disk, from, now });
       }
     }
   }

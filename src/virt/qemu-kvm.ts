@@ -264,7 +264,6 @@ export class QemuProcess implements TimerTarget, BlockDevice {
   private readonly exitT: number[] = [];
   private readonly uState: number[] = [];
   private readonly uDma: boolean[] = [];
-  private readonly uAck: boolean[] = [];
   /** The bus-master start is among the vCPU's pending accesses; the request its DMA start submits. */
   private readonly uDmaPending: boolean[] = [];
   private readonly uReq: (AioReq | null)[] = [];
@@ -364,7 +363,6 @@ export class QemuProcess implements TimerTarget, BlockDevice {
       this.pendingAck.push(0);
       this.uState.push(0);
       this.uDma.push(false);
-      this.uAck.push(false);
       this.uDmaPending.push(false);
       this.uReq.push(null);
       this.pendingSerial.push(0);
@@ -465,7 +463,6 @@ export class QemuProcess implements TimerTarget, BlockDevice {
           if (this.pendingPio[i] === 0) return false;
           this.uState[i] = 1;
           this.uDma[i] = false;
-          this.uAck[i] = false;
           t.act = A_COMPUTE;
           t.actArg = Math.max(1, this.cExitUser);
           return true;

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { simulate } from "../src/simulate.js";
 import { SpecError, validateSpec } from "../src/spec/validate.js";
+import { board, guest, kvm, system } from "../src/spec/builders.js";
 import type { GuestSpec, QemuSpec, SimSpec, WorkloadSpec } from "../src/spec/types.js";
 
 type Row = Record<string, any>;
@@ -218,4 +219,12 @@ test("PI mutexes: the lock holder preempted by a middle-priority host task inher
   // FIFO 90 vCPU waits for it; with PI it runs at 90 and releases the lock at once
   assert.ok(v1.lock_wait_mean_us < v0.lock_wait_mean_us - 300, `mean wait ${v0.lock_wait_mean_us} -> ${v1.lock_wait_mean_us}`);
   assert.ok(qthread(pi, "main").lock_hold_max_us < qthread(no, "main").lock_hold_max_us, "main holds shorter");
+});
+
+test("guest(...).qemu(...) builds the qemu field; build() applies its SpecErrors", () => {
+  const q: QemuSpec = { cpus: [1], rt: { maxprio: 98, aioprio: 0, aiopolicy: "ts" }, pi_mutexes: true, disk: { format: "qcow2" } };
+  const s = system().board(board("core2duo-e8500")).hypervisor(kvm()).guest(guest("vm").qemu(q)).horizon(0.01).build();
+  assert.deepEqual(s.guests[0].qemu, q);
+  assert.throws(() => system().board(board("core2duo-e8500")).hypervisor(kvm()).guest(guest("vm").qemu({ rt: { maxprio: 10, aioprio: 20 } })).horizon(0.01).build(),
+    /guests\[0\]\.qemu\.rt\.aioprio: must be in 0\.\.10/);
 });

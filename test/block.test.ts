@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Simulator } from "../src/engine/sim.js";
 import { resolveBoard } from "../src/hw/board.js";
 import { diskPresetForBoard, PhysicalDisk } from "../src/hw/disk.js";
-import { attachBlock, FileIo, IO_READ, IO_WRITE, O_DSYNC, PAGE_SIZE, type KernelBlock } from "../src/kernel/block.js";
+import { attachBlock, FileIo, IO_READ, IO_WRITE, O_DIRECT, O_DSYNC, PAGE_SIZE, type KernelBlock } from "../src/kernel/block.js";
 import { type CpuHost, LinuxKernel } from "../src/kernel/linux.js";
 import { A_WAIT, type Program, type Task } from "../src/kernel/task.js";
 import { simulate } from "../src/simulate.js";
@@ -246,4 +246,18 @@ test("builders: bonnie(), guest().memory(), linux().diskIrqAffinity() produce th
   assert.equal(g.memory_mb, 512);
   assert.deepEqual(g.kernel?.irq_affinity, { disk: [1] });
   assert.deepEqual(g.workloads[0], { kind: "bonnie", size_mb: 2000, sync: true, cpus: [1] });
+});
+
+test("FileIo: O_DIRECT (QEMU cache=none) bypasses the page cache in both directions", () => {
+  const { sim, kernel, block, disk } = bareKernel(512);
+  block.open("image", 2 * 2 ** 30, O_DIRECT);
+  const p = new OneCall(block, 1 << 20);
+  kernel.spawn("aio", p, 0, [0], 0, 0);
+  kernel.resume(0, 0);
+  sim.run(2e9);
+  assert.equal(p.stage, 2);
+  assert.equal(block.cache.nrCached, 0, "nothing cached");
+  // 1 MB in requests of at most 512 KB, each way
+  assert.equal(disk.served, 4);
+  assert.ok(p.readNs > (1 << 20) / 44e-3, `the read went to the disk: ${p.readNs} ns`);
 });

@@ -437,11 +437,6 @@ const F_SYNC = 3; // writing back a range / the file, then waiting
 const F_DONE = 4;
 const F_TRUNC = 5; // dropping the file's pages
 
-/** What the block layer keeps for each waiting task. */
-interface Waiter {
-  io: Waitable;
-}
-
 /** A sub-program that may sleep in the block layer. */
 interface Waitable {
   readonly task: Task | null;

@@ -5,6 +5,12 @@ import assert from "node:assert/strict";
 import { simulate } from "../src/simulate.js";
 import { SpecError, validateSpec } from "../src/spec/validate.js";
 import { board, guest, kvm, system } from "../src/spec/builders.js";
+import { Simulator } from "../src/engine/sim.js";
+import { resolveBoard } from "../src/hw/board.js";
+import { type CpuHost, IRQ_TIMER, LinuxKernel } from "../src/kernel/linux.js";
+import { A_WAIT, type Task } from "../src/kernel/task.js";
+import { blockOf, FileIo, IO_WRITE, O_DSYNC } from "../src/kernel/block.js";
+import { Kvm } from "../src/virt/kvm.js";
 import type { GuestSpec, QemuSpec, SimSpec, WorkloadSpec } from "../src/spec/types.js";
 
 type Row = Record<string, any>;
@@ -227,4 +233,51 @@ test("guest(...).qemu(...) builds the qemu field; build() applies its SpecErrors
   assert.deepEqual(s.guests[0].qemu, q);
   assert.throws(() => system().board(board("core2duo-e8500")).hypervisor(kvm()).guest(guest("vm").qemu({ rt: { maxprio: 10, aioprio: 20 } })).horizon(0.01).build(),
     /guests\[0\]\.qemu\.rt\.aioprio: must be in 0\.\.10/);
+});
+
+test("the AIO pool: a thread is spawned for the first request and exits after 10 s without work", () => {
+  // a hand-built KVM host (the spec's workloads never stop doing I/O): a guest task writes 20 blocks, then waits
+  const sim = new Simulator("1");
+  const b = resolveBoard("core2duo-e8500");
+  const mk = (name: string, n: number) => new LinuxKernel(sim, {
+    name, ncpus: n, hz: 250, paravirtTimeAccounting: false, preemptFull: true, preempt: "full", tunables: {},
+    rtRuntime: -1, rrTimesliceMs: 100, cost: b.cost, jitterCv: 0,
+  });
+  const gk = mk("vm", 1), hk = mk("host", 2);
+  const dev = [0, 1].map((c) => sim.timer({ onTimer: (_k, cpu, now) => hk.raiseIrq(cpu, IRQ_TIMER, now) }, 0, c));
+  const host: CpuHost = {
+    halt() {}, kick() {}, steal: () => 0, sendIpi(_f, to, now) { hk.raiseIrqAt(to, now + 2000); },
+    setTimer(cpu, t) { if (t < 0) sim.cancel(dev[cpu]); else sim.arm(dev[cpu], t); },
+    minTimerDelta: () => 0, clockReadCost: () => 0, deviceAccess: () => 1000,
+  };
+  hk.host = host;
+  const k = new Kvm(sim, b, hk, { kind: "kvm" });
+  k.addGuest({ name: "vm", vcpus: 1, qemu: { disk: { format: "raw" } }, workloads: [] }, gk, 0);
+  const gb = blockOf(gk)!;
+  const f = gb.open("data", 8 << 20, O_DSYNC);
+  const io = new FileIo(gb);
+  let n = 0, busy = false;
+  gk.spawn("vm/writer", { next(t: Task, now: number) {
+    if (busy && io.step(t, now)) return;
+    if (busy) { busy = false; n++; }
+    if (n >= 20) { t.act = A_WAIT; t.actArg = 0; return; }
+    io.begin(f, IO_WRITE, n * 65536, 65536);
+    busy = true;
+    if (!io.step(t, now)) throw new Error("a synchronous write returned at once");
+  } }, 0, [0], 0, 0);
+  for (let c = 0; c < 2; c++) hk.resume(c, 0);
+  const exited = (end: number) => (((k.tables(end) as Record<string, Record<string, ArrayLike<unknown>>>).qemu_threads.exited) as ArrayLike<boolean>)[2];
+  sim.run(5e9);
+  assert.equal(exited(5e9), false, "idle for less than 10 s: still there");
+  const horizon = 12e9;
+  sim.run(horizon);
+  hk.settle(horizon);
+  const tb = k.tables(horizon) as Record<string, Record<string, ArrayLike<unknown>>>;
+  const th = tb.qemu_threads;
+  const names = Array.from(th.thread as ArrayLike<string>);
+  assert.equal(n, 20);
+  assert.deepEqual(names, ["vcpu0", "main", "aio0"]);
+  // one thread served every request, then waited 10 s for work and exited (posix-aio-compat.c aio_thread)
+  assert.equal((th.exited as ArrayLike<boolean>)[2], true);
+  assert.equal((tb.qemu_io.requests as ArrayLike<number>)[4], 20);
 });

@@ -78,6 +78,16 @@ export interface VcpuThreadsRow {
   guest: string; vcpu: number; host_cpu: number; policy: string; priority: number;
   in_guest_ms: number; runnable_wait_ms: number; halts: number; polls_succeeded: number; sleeps: number; vm_exits: number;
 }
+// --- issue 14 qemu (H2): begin
+/** Table `qemu_threads` (KVM guests with `qemu`): per QEMU thread (vCPU, main I/O, AIO). */
+export interface QemuThreadsRow {
+  guest: string; thread: string; kind: string; policy: string; priority: number; host_cpu: number;
+  cpu_time_ms: number; max_wait_us: number; lock_acquisitions: number; lock_waits: number;
+  lock_wait_mean_us: number | null; lock_wait_max_us: number; lock_hold_max_us: number; exited: boolean;
+}
+/** Table `qemu_io` (KVM guests with `qemu.disk`): per guest and stage of an emulated-disk request. */
+export interface QemuIoRow { guest: string; stage: string; requests: number; mean_us: number | null; max_us: number | null }
+// --- issue 14 qemu (H2): end
 /** Table `device_models` (Xen HVM): per QEMU device model in Dom0. */
 export interface DeviceModelsRow {
   domain: string; task: string; policy: string; priority: number; ioreqs: number;
@@ -127,6 +137,8 @@ export interface TableRows {
   latency_breakdown: LatencyBreakdownRow;
   latency_samples: LatencySamplesRow;
   vcpu_threads: VcpuThreadsRow;
+  qemu_threads: QemuThreadsRow; // issue 14 qemu (H2)
+  qemu_io: QemuIoRow; // issue 14 qemu (H2)
   device_models: DeviceModelsRow;
   device_io: DeviceIoRow;
   stress: StressRow;
@@ -274,6 +286,27 @@ export const TABLES: { [N in TableName]: TableInfo<TableRows[N]> } = {
       polls_succeeded: "halt polls that found work (count)", sleeps: "halts that slept (count)", vm_exits: "count",
     },
   },
+  // --- issue 14 qemu (H2): begin
+  qemu_threads: {
+    doc: "one row per QEMU thread of a KVM guest with qemu (vCPU, main I/O, AIO pool; exited AIO threads stay)", source: "kvm qemu",
+    columns: {
+      guest: "guest name", thread: "thread name (vcpuN, main, aioN)", kind: "vcpu | main | aio", policy: "base policy (fifo, rr, other)",
+      priority: "base RT priority (0 for other)", host_cpu: "host CPU at the end", cpu_time_ms: "CPU time on the host, ms",
+      max_wait_us: "longest runnable wait after a QEMU wake-up or a preemption, µs", lock_acquisitions: "global lock taken (count)",
+      lock_waits: "global lock found taken (count)", lock_wait_mean_us: "wait for the global lock per contended acquisition, µs (null: none)",
+      lock_wait_max_us: "longest wait for the global lock, µs", lock_hold_max_us: "longest hold of the global lock, µs",
+      exited: "AIO thread exited after its idle timeout",
+    },
+  },
+  qemu_io: {
+    doc: "one row per guest with qemu.disk and request stage", source: "kvm qemu",
+    columns: {
+      guest: "guest name",
+      stage: "submit_exits (driver's register exits to the AIO submission), aio_queue (to a pool thread), host_io (blocking pread/pwrite), completion (signal, main loop, lock, ide_dma_cb, kvm_set_irq), total",
+      requests: "requests (count)", mean_us: "mean time in the stage, µs", max_us: "max time in the stage, µs",
+    },
+  },
+  // --- issue 14 qemu (H2): end
   device_models: {
     doc: "one row per QEMU device model in Dom0 (Xen HVM guests)", source: "xen device models",
     columns: {

@@ -31,6 +31,7 @@ import type {
 } from "./types.js";
 import type { ExecTimeSpec, PeriodicSpec } from "./types.js";
 import type { BonnieSpec } from "./types.js"; // issue 14 block
+import type { QemuSpec } from "./types.js"; // issue 14 qemu (H2)
 import { formatValue, SpecError, validateSpec } from "./validate.js";
 
 /**
@@ -416,6 +417,11 @@ export class GuestBuilder {
   kernel(k: KernelBuilder | KernelSpec): this { this.spec.kernel = specOf<KernelSpec>(k, `guest(${formatValue(this.spec.name)}).kernel`, "a kernel such as linux()"); return this; }
   /** issue 14 block: memory of the guest, MB (default 512; natively the board's). */
   memory(mb: number): this { this.spec.memory_mb = mb; return this; }
+  /**
+   * issue 14 qemu (H2): KVM: QEMU as a process of threads for this guest, e.g.
+   * `.qemu({ cpus: [1], rt: { maxprio: 98, aioprio: 0, aiopolicy: "ts" }, disk: { format: "raw" } })`.
+   */
+  qemu(q: QemuSpec): this { this.spec.qemu = q; return this; }
   /** Appends a workload running in the guest. */
   workload(w: WorkloadLike): this {
     this.spec.workloads.push(workloadSpec(w, `guest(${formatValue(this.spec.name)}).workload`));

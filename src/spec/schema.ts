@@ -561,6 +561,17 @@ export const qemuSchema = z.strictObject({
     /** Image format: "raw" (one host I/O per request) or "qcow2" (metadata I/O synchronously under the global lock). */
     format: z.enum(["raw", "qcow2"], { message: 'format must be "raw" or "qcow2"' }),
   }).optional(),
+  /**
+   * The guest's emulated 16550 UART (-serial): the guest's device-io accesses become writes of one
+   * character each to its transmit register, which QEMU writes to the backend (write(2)) in the vCPU
+   * thread under the global lock. Absent: no serial load through QEMU.
+   */
+  serial: z.strictObject({
+    /** "null" (-serial /dev/null: the write returns at once) or "pty" (a pseudo-terminal read at drain_chars_per_s; a full buffer blocks the write). */
+    backend: z.enum(["null", "pty"], { message: 'backend must be "null" or "pty"' }),
+    /** pty: characters per second the reader on the other side takes. Default 960 (a 9600-baud terminal). */
+    drain_chars_per_s: opt(num(1, 1e9, "characters per second read from the pty"), 960),
+  }).optional(),
 });
 // --- issue 14 qemu (H2): end
 

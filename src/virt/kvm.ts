@@ -86,6 +86,9 @@ import type { GuestSpec, KvmSpec } from "../spec/types.js";
 import { isLegacy26 } from "../kernel/versions.js"; // issue 14
 import { PREEMPT_RT } from "../kernel/latency.js"; // issue 14
 import { PvSched, type PvVcpu } from "./pvsched.js"; // issue 14 pvsched
+// --- issue 14 qemu (H2): begin
+import { QemuProcess, qemuTables, qemuVcpuSched } from "./qemu-kvm.js";
+// --- issue 14 qemu (H2): end
 
 /** kvm.halt_poll_ns default on x86 (KVM_HALT_POLL_NS_DEFAULT). */
 export const KVM_HALT_POLL_NS_DEFAULT = 200_000;
@@ -101,6 +104,7 @@ const M_INIT = 0;
 const M_RUN = 1; // KVM_RUN: A_GUEST
 const M_POLL = 2; // kvm_vcpu_block: halt polling
 const M_SLEEP = 3; // kvm_vcpu_block: schedule()
+const M_USER = 4; // issue 14 qemu (H2): a KVM_EXIT_IO handled by QEMU in user space (qemu-kvm.ts)
 
 // timer kinds (arg: vCPU index in Kvm.vcpus)
 const T_RESUME = 0; // VM entry complete: the guest CPU runs
@@ -153,6 +157,10 @@ export class KvmVcpu implements GuestCarrier, Program {
   /** The guest may not re-enter before this time (a hypercall's handler runs until then), ns. */
   hcUntil = 0;
   // --- end
+  // --- issue 14 qemu (H2): begin
+  /** The guest's QEMU process when the guest has `qemu` (its device exits go to user space), else null. */
+  qemu: QemuProcess | null = null;
+  // --- issue 14 qemu (H2): end
 
   constructor(
     readonly kvm: Kvm,
@@ -204,7 +212,16 @@ export class KvmVcpu implements GuestCarrier, Program {
       case M_INIT:
         this.runGuest(t);
         return;
+      // --- issue 14 qemu (H2): begin
+      case M_USER:
+        if (this.qemu!.exitStep(this, t, now)) return;
+        this.mode = M_RUN;
+        this.next(t, now);
+        return;
+      // --- issue 14 qemu (H2): end
       case M_RUN:
+        // --- issue 14 qemu (H2): an exit to QEMU user space (KVM_EXIT_IO) first
+        if (this.qemu !== null && this.qemu.exitPending(this)) { this.mode = M_USER; this.next(t, now); return; }
         // the guest segment ended: the guest halted (or a kick raced with the halt exit)
         if (!this.halted) { this.runGuest(t); return; }
         this.halts++;
@@ -302,6 +319,10 @@ export class KvmVcpu implements GuestCarrier, Program {
 /** KVM: the vCPU threads of every guest on the host kernel `host`. */
 export class Kvm implements TimerTarget, TableSource {
   readonly vcpus: KvmVcpu[] = [];
+  // --- issue 14 qemu (H2): begin
+  /** QEMU processes of the guests that have `qemu`. */
+  readonly qemus: QemuProcess[] = [];
+  // --- issue 14 qemu (H2): end
   readonly vmEntryExit: number;
   readonly irqInjection: number;
   readonly ipiLatency: number;
@@ -364,12 +385,15 @@ export class Kvm implements TimerTarget, TableSource {
    */
   addGuest(g: GuestSpec, k: LinuxKernel, now: number): void {
     const vt = g.vcpu_thread ?? {};
-    const policy = vt.policy ?? "other";
+    // --- issue 14 qemu (H2): QEMU's -rt sets the vCPU threads' policy (maxprio - 1), qemu.cpus their CPUs
+    const qs = qemuVcpuSched(g.qemu);
+    const policy = qs !== null ? qs.name : (vt.policy ?? "other");
     const all = Array.from({ length: this.host.cpus.length }, (_, i) => i);
-    const allowed = vt.cpus && vt.cpus.length > 0 ? vt.cpus.slice() : all;
+    const qcpus = g.qemu?.cpus;
+    const allowed = vt.cpus && vt.cpus.length > 0 ? vt.cpus.slice() : qcpus && qcpus.length > 0 ? qcpus.slice() : all;
     const rt = policy === "fifo" || policy === "rr";
-    const prio = rt ? (vt.priority ?? DEFAULT_RT_PRIORITY) : 0;
-    const attr: SchedAttr | undefined = rt ? rtAttr(policy, prio) : undefined;
+    const prio = qs !== null ? qs.prio : rt ? (vt.priority ?? DEFAULT_RT_PRIORITY) : 0;
+    const attr: SchedAttr | undefined = qs !== null ? (rt ? qs.attr : undefined) : rt ? rtAttr(policy, prio) : undefined;
     const nice = rt ? 0 : (vt.nice ?? 0);
     for (let i = 0; i < k.cpus.length; i++) {
       const v = new KvmVcpu(this, this.vcpus.length, g.name, k, i, policy, prio);
@@ -398,6 +422,11 @@ export class Kvm implements TimerTarget, TableSource {
       for (let i = 0; i < vs.length; i++) vs[i].pv = pvs[i];
     }
     // --- end
+    // --- issue 14 qemu (H2): begin
+    if (g.qemu !== undefined) {
+      this.qemus.push(new QemuProcess(this.sim, this.board, this.host, g, k, this.vcpus.slice(this.vcpus.length - k.cpus.length), this.spec, now));
+    }
+    // --- issue 14 qemu (H2): end
   }
 
   /** Starts the vCPU threads (they were queued by addGuest; nothing left to do). */
@@ -479,7 +508,9 @@ export class Kvm implements TimerTarget, TableSource {
   tables(end: number): TableSet {
     const vs = this.vcpus;
     const inGuest = (v: KvmVcpu) => v.inGuestNs + (v.guestOn ? end - v.guestSince : 0);
-    return { ...(this.pv !== null ? this.pv.tables(end) : {}), vcpu_threads: {
+    // --- issue 14 qemu (H2): tables qemu_threads and qemu_io when a guest has qemu; pvsched its table
+    const q = this.qemus.length > 0 ? qemuTables(this.qemus, end) : {};
+    return { ...q, ...(this.pv !== null ? this.pv.tables(end) : {}), vcpu_threads: {
       guest: vs.map((v) => v.guest), vcpu: vs.map((v) => v.idx), host_cpu: vs.map((v) => v.thread.cpu),
       policy: vs.map((v) => v.policy), priority: vs.map((v) => v.priority),
       in_guest_ms: vs.map((v) => inGuest(v) / 1e6), runnable_wait_ms: vs.map((v) => v.steal(end) / 1e6),
@@ -546,8 +577,11 @@ class KvmGuestHost implements CpuHost {
     return this.clockCost;
   }
   /** An MMIO/PIO exit handled in the kernel (ioeventfd, virtio notify): one exit + entry round trip. */
-  deviceAccess(cpu: number, _now: number): number {
-    this.vs[cpu].vmExits++;
+  deviceAccess(cpu: number, now: number): number {
+    const v = this.vs[cpu];
+    v.vmExits++;
+    // --- issue 14 qemu (H2): the guest's emulated IDE disk or UART is in QEMU: a KVM_EXIT_IO to user space
+    if (v.qemu !== null && v.gk === v.qemu.gk && (v.qemu.g.qemu?.disk !== undefined || v.qemu.g.qemu?.serial !== undefined)) return v.qemu.pio(cpu, now);
     return this.kvm.vmEntryExit;
   }
 }

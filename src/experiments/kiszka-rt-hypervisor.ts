@@ -105,8 +105,8 @@ export const WHAT_IFS: KiszkaConfig[] = [
   { figure: "rt-no-calibrator", title: "Fig. 8 without the calibrator (no cache pollution)", measured: "guest", host_kernel: "rt", qemu_priorities: "fifo98/97-aio-other", io_load: "guest", pvsched: false, whatIf: { calibrator: false } },
 ];
 
-const bonnie = (cpus?: number[]): WorkloadSpec => ({ kind: "bonnie", size_mb: 2000, sync: true, ...(cpus ? { cpus } : {}) }) as WorkloadSpec;
-const calibrator = (): WorkloadSpec => ({ kind: "calibrator", mhz: 1660, size_bytes: 4 * 1024 * 1024, cpus: [CPU] }) as WorkloadSpec;
+const bonnie = (cpus?: number[]): WorkloadSpec => ({ kind: "bonnie", size_mb: 2000, sync: true, ...(cpus ? { cpus } : {}) }) as unknown as WorkloadSpec;
+const calibrator = (): WorkloadSpec => ({ kind: "calibrator", mhz: 1660, size_bytes: 4 * 1024 * 1024, cpus: [CPU] }) as unknown as WorkloadSpec;
 const cyclictest = (cpu: number, loops: number): WorkloadSpec => ({ kind: "cyclictest", priority: 99, interval_us: 1000, cpu, loops, histogram_us: HIST_US });
 
 /** The host kernel spec of a configuration. */

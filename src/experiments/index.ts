@@ -12,6 +12,7 @@ import * as creditLab from "./credit-weight-cap.js";
 import * as fiveSchedulers from "./five-schedulers.js";
 import * as abeniFaggioli from "./abeni-faggioli.js";
 import * as pvGuestRegressions from "./pv-guest-regressions.js";
+import * as kiszka from "./kiszka-rt-hypervisor.js";
 
 export interface Experiment {
   id: string;
@@ -89,8 +90,17 @@ export const experiments: Experiment[] = [
     reproduce: pvGuestRegressions.reproduce,
     findings: (tables) => findingsFromTable(tables.findings),
   },
+  {
+    id: "kiszka-rt-hypervisor",
+    title: "Linux as a real-time hypervisor: QEMU/KVM thread priorities, AIO, PREEMPT_RT hosts and paravirtual scheduling",
+    source: "Kiszka, 'Towards Linux as a Real-Time Hypervisor' (seed 002)",
+    notebook: "notebooks/03-linux-rt-hypervisor.ipynb",
+    // its reproduce tabulates its findings (a ledger, data/reference/kiszka-rt-hypervisor.findings.json)
+    reproduce: kiszka.reproduce,
+    findings: (tables) => findingsFromTable(tables.findings),
+  },
 ];
 
-export { takakura, creditLab, fiveSchedulers, abeniFaggioli, pvGuestRegressions };
+export { takakura, creditLab, fiveSchedulers, abeniFaggioli, pvGuestRegressions, kiszka };
 export { type Finding, FINDING_COLUMNS, findingsTable, findingsFromTable, unexpectedFindings } from "./findings.js";
 export { readLedger, type Ledger, type LedgerClaim } from "./ledger.js";

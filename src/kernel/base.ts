@@ -106,6 +106,7 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
       runtime: cfg.rtRuntime ?? 950_000_000,
       period: cfg.rtPeriod ?? 1_000_000_000,
       rrTicks: rrTimesliceTicks(cfg.rrTimesliceMs ?? 100, cfg.hz),
+      runtimeShare: cfg.rtRuntimeShare ?? false,
     });
     this.dl = new DlSchedClass<KCpu>(this, this.rt);
     const classOf: SchedClass<KCpu>[] = [];

@@ -199,6 +199,8 @@ export interface KernelConfig {
   rtPeriod?: number;
   /** sched_rr_timeslice_ms. Default 100. */
   rrTimesliceMs?: number;
+  /** RT runtime sharing between CPUs (do_balance_runtime; kernels before 5.10). Default false. */
+  rtRuntimeShare?: boolean;
   /** Board cost table (ns) and jitter. */
   cost: Float64Array;
   jitterCv: number;

@@ -19,7 +19,15 @@
  *   accumulates in rt_time; past rt_runtime the rt_rq is throttled (its tasks
  *   stay queued but pick_next_task_rt sees nothing) until the period timer
  *   subtracts one rt_runtime per elapsed period. RT_RUNTIME_SHARE is off in
- *   5.10, so each CPU is limited on its own (no borrowing).
+ *   5.10, so each CPU is limited on its own (no borrowing). With
+ *   `runtimeShare` (kernels before 5.10: unconditional in 2.6.25-3.1, the
+ *   RT_RUNTIME_SHARE feature, default on, from 3.2 until 5.10 turned it
+ *   off), an rt_rq past its runtime first borrows unused runtime from the
+ *   other CPUs' rt_rqs (do_balance_runtime: a share of 1/weight of each
+ *   one's rt_runtime - rt_time, up to a whole period), so an RT task can
+ *   take a whole CPU while the other CPUs leave their RT bandwidth unused.
+ *   Borrowed runtime is kept (2.6.31 returns it only on CPU hot-unplug or a
+ *   sysctl change: __disable_runtime, not modelled).
  * - highest_prio.curr / .next and the overload state used by push/pull.
  * - SMP placement as 5.10 does it: select_task_rq_rt at wake-up
  *   (find_lowest_rq over cpupri), push after a wake-up that does not preempt
@@ -62,6 +70,12 @@ export class RtRq {
   rtTime = 0;
   /** rt_throttled. */
   throttled = false;
+  /**
+   * rt_rq->rt_runtime: this CPU's RT runtime per period, ns; NaN until the
+   * class first reads it (then the sysctl's value), changed only by runtime
+   * sharing.
+   */
+  rtRuntime = NaN;
 
   /** rt_rq->rt_queued: tasks visible to pick_next_task_rt. */
   get queued(): boolean {
@@ -179,6 +193,8 @@ export interface RtSettings {
   period: number;
   /** sched_rr_timeslice in ticks. */
   rrTicks: number;
+  /** RT runtime sharing between CPUs (do_balance_runtime; see the header). Default false (5.10). */
+  runtimeShare?: boolean;
 }
 
 /** rt_sched_class, with def_rt_bandwidth and its period timer. */
@@ -189,6 +205,8 @@ export class RtSchedClass<C extends RtCpu> implements SchedClass<C>, HrtimerCall
   readonly runtime: number;
   readonly period: number;
   readonly rrTicks: number;
+  /** RtSettings.runtimeShare. */
+  readonly runtimeShare: boolean;
   /** def_rt_bandwidth.rt_period_active, the period timer's expiry and id. */
   private periodActive = false;
   private expires = 0;
@@ -197,6 +215,7 @@ export class RtSchedClass<C extends RtCpu> implements SchedClass<C>, HrtimerCall
   constructor(private readonly core: SchedCore<C>, s: RtSettings) {
     this.bwEnabled = s.runtime >= 0;
     this.runtime = s.runtime;
+    this.runtimeShare = s.runtimeShare ?? false;
     this.period = s.period;
     this.rrTicks = s.rrTicks;
   }
@@ -258,18 +277,51 @@ export class RtSchedClass<C extends RtCpu> implements SchedClass<C>, HrtimerCall
     if (this.rtRuntimeExceeded(c)) this.core.resched(c, SW_OTHER);
   }
 
-  /** sched_rt_runtime_exceeded (RT_RUNTIME_SHARE off: no borrowing). */
+  /** rt_rq->rt_runtime of `rt` (the sysctl's value until runtime sharing changes it). */
+  private rqRuntime(rt: RtRq): number {
+    if (rt.rtRuntime !== rt.rtRuntime) rt.rtRuntime = this.runtime; // NaN: first use
+    return rt.rtRuntime;
+  }
+
+  /** sched_rt_runtime_exceeded (balance_runtime first when runtimeShare). */
   private rtRuntimeExceeded(c: C): boolean {
     const rt = c.rt;
     if (rt.throttled) return true;
-    const runtime = this.runtime;
+    let runtime = this.rqRuntime(rt);
     if (runtime >= this.period) return false;
+    if (this.runtimeShare && rt.rtTime > runtime) {
+      this.doBalanceRuntime(c);
+      runtime = rt.rtRuntime;
+    }
     if (rt.rtTime > runtime) {
       if (runtime > 0) rt.throttled = true; // "sched: RT throttling activated"
       else rt.rtTime = 0;
       if (rt.throttled) return true; // dequeue_top_rt_rq: the rt_rq is no longer visible
     }
     return false;
+  }
+
+  /**
+   * do_balance_runtime (kernel/sched_rt.c of 2.6.31): borrow from every other
+   * CPU's rt_rq a 1/weight share of its unused runtime (rt_runtime -
+   * rt_time), stopping once this CPU's runtime reaches the period. `weight`
+   * is the root domain's CPU count (every CPU of the kernel here).
+   */
+  private doBalanceRuntime(c: C): void {
+    const rt = c.rt;
+    const weight = this.core.cpus.length;
+    const period = this.period;
+    for (const q of this.core.cpus) {
+      if (q === c) continue;
+      const it = q.rt;
+      let diff = this.rqRuntime(it) - it.rtTime;
+      if (diff <= 0) continue;
+      diff = Math.floor(diff / weight);
+      if (rt.rtRuntime + diff > period) diff = period - rt.rtRuntime;
+      it.rtRuntime -= diff;
+      rt.rtRuntime += diff;
+      if (rt.rtRuntime === period) break;
+    }
   }
 
   /** The DL side of sched_rt_bandwidth_account: 5.10 charges DL run time to the RT bandwidth too. */
@@ -342,12 +394,13 @@ export class RtSchedClass<C extends RtCpu> implements SchedClass<C>, HrtimerCall
   private doRtPeriod(from: C, overrun: number, now: number): boolean {
     let idle = true;
     let throttled = false;
-    const runtime = this.runtime;
     for (const q of this.core.cpus) {
       const rt = q.rt;
       if (rt.rtTime === 0 && rt.nr === 0) continue;
       let enqueue = false;
       if (rt.rtTime !== 0) {
+        if (this.runtimeShare && rt.throttled) this.doBalanceRuntime(q);
+        const runtime = this.rqRuntime(rt);
         rt.rtTime -= Math.min(rt.rtTime, overrun * runtime);
         if (rt.throttled && rt.rtTime < runtime) {
           rt.throttled = false;

@@ -19,7 +19,7 @@ import { WorkloadSets, type TaskStats } from "./workloads/registry.js";
 import { guestCostTable } from "./virt/pvops/latency.js";
 import { recordKernel, recordXen, TraceEvents } from "./trace/record.js";
 // --- issue 14 board/kernel/cache: begin
-import { cfsBaseFor, kernelDataId } from "./kernel/versions.js";
+import { cfsBaseFor, isLegacy26, kernelDataId } from "./kernel/versions.js";
 import { SmiNoise } from "./hw/smi.js";
 import { LlcModel } from "./hw/cache.js";
 // --- issue 14 board/kernel/cache: end
@@ -48,6 +48,8 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     rtRuntime: k.rt_runtime_us === "off" ? -1 : (k.rt_runtime_us ?? KERNEL_DEFAULTS.rt_runtime_us) * 1000,
     rtPeriod: (k.rt_period_us ?? KERNEL_DEFAULTS.rt_period_us) * 1000,
     rrTimesliceMs: k.rr_timeslice_ms ?? KERNEL_DEFAULTS.rr_timeslice_ms,
+    // RT runtime sharing between CPUs: unconditional in 2.6.25-3.1 (RT_RUNTIME_SHARE, default on, until 5.10)
+    rtRuntimeShare: isLegacy26(k.version),
     // issue 11: a PV guest's costs carry its privileged operations (hypercalls, traps, bounces)
     cost: guestCostTable(board, g),
     jitterCv: board.jitterCv,

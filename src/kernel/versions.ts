@@ -27,7 +27,12 @@
  *    which halves the credit, arrived in 2.6.32 (commit 51e0304ce6e5). So
  *    gentle_fair_sleepers defaults to false.
  *  - RT throttling (sched_rt_period_us 1 s, sched_rt_runtime_us 0.95 s, since
- *    2.6.25) and the RR timeslice (DEF_TIMESLICE 100 ms) are the same as 5.10.
+ *    2.6.25) and the RR timeslice (DEF_TIMESLICE 100 ms) are the same as 5.10,
+ *    but 2.6.31's sched_rt_runtime_exceeded() balances runtime between CPUs
+ *    (do_balance_runtime, unconditional then; the RT_RUNTIME_SHARE feature
+ *    from 3.2, off by default from 5.10): an RT task may take a whole CPU
+ *    while the other CPUs leave their RT runtime unused (rt.ts,
+ *    `runtimeShare`; simulate.ts sets it for these versions).
  *  - CONFIG_HZ: x86's Kconfig.hz default is HZ_250 in 2.6.31 too; the
  *    openSUSE 11.1 kernel configs the paper's kernels started from are not
  *    known here, so the model's default (250) stays (assumed).

@@ -2,12 +2,13 @@
 // its experiment at full length, in the paper's own setup, and every claim the ledger expects to hold
 // must hold. Claims the ledger lists as diverging are reported (they are the notebook's "what this
 // reproduction does not show") and must carry what was tried. Full-length runs: about 2 minutes for
-// abeni-faggioli and 1-2 minutes for takakura-context1 on one core.
+// abeni-faggioli, 1-2 minutes for takakura-context1 and about 1 minute for kiszka-rt-hypervisor on one core.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readLedger, type FindingRow as Row } from "../src/experiments/ledger.js";
 import * as abeni from "../src/experiments/abeni-faggioli.js";
 import * as takakura from "../src/experiments/takakura-context1.js";
+import * as kiszka from "../src/experiments/kiszka-rt-hypervisor.js";
 
 function checkLedger(id: string, rows: Row[]): void {
   const ledger = readLedger(id);
@@ -37,4 +38,9 @@ test("abeni-faggioli: every claim of the paper, full length (20 s per configurat
 test("takakura-context1: every claim of the talk, full length (10 s x 5 seeds per ratelimit)", () => {
   const t = takakura.reproduce({ quick: false });
   checkLedger("takakura-context1", t.findings.objects() as unknown as Row[]);
+});
+
+test("kiszka-rt-hypervisor: every claim of the paper, default length (2x10^5 cyclictest loops per configuration)", () => {
+  const t = kiszka.reproduce({});
+  checkLedger("kiszka-rt-hypervisor", t.findings.objects() as unknown as Row[]);
 });

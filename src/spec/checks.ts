@@ -198,6 +198,24 @@ export function crossFieldIssues(s: SimSpec): SpecIssue[] {
       if (g.pin !== undefined) add(`${gp}.pin`, "under KVM, place vCPU threads with vcpu_thread.cpus (host CPUs)");
       g.vcpu_thread?.cpus?.forEach((c, ci) => { if (c >= ncpu) add(`${gp}.vcpu_thread.cpus[${ci}]`, `host CPU ${c} does not exist; board ${preset.id} has CPUs 0..${ncpu - 1}`); });
     }
+    // SCHED_DEADLINE host/Dom0 threads: runtime needed, runtime <= deadline <= period; dl_* only with "deadline"
+    for (const f of ["vcpu_thread", "device_model"] as const) {
+      const t = g[f];
+      if (t === undefined) continue;
+      const tp = `${gp}.${f}`;
+      if (t.policy !== "deadline") {
+        for (const k of ["dl_runtime_us", "dl_period_us", "dl_deadline_us"] as const) if (t[k] !== undefined) add(`${tp}.${k}`, 'applies to policy "deadline" only');
+        continue;
+      }
+      const hk = f === "vcpu_thread" ? (s.hypervisor.kind === "kvm" ? s.hypervisor.host_kernel : undefined) : s.guests.find((x) => x.dom0)?.kernel;
+      const hv = hk?.version ?? "5.10";
+      if (hv === "2.6.29" || hv === "2.6.31") add(`${tp}.policy`, `SCHED_DEADLINE exists from Linux 3.14; the ${f === "vcpu_thread" ? "host" : "Dom0"} kernel is ${hv}`);
+      if (t.dl_runtime_us === undefined) { add(`${tp}.dl_runtime_us`, 'is needed with policy "deadline" (SCHED_DEADLINE runtime, µs)'); continue; }
+      const per = t.dl_period_us ?? t.dl_deadline_us ?? t.dl_runtime_us;
+      const dl = t.dl_deadline_us ?? per;
+      if (t.dl_runtime_us > dl) add(`${tp}.dl_runtime_us`, `must be <= the deadline (${dl} µs); got ${t.dl_runtime_us}`);
+      if (dl > per) add(`${tp}.dl_deadline_us`, `must be <= the period (${per} µs); got ${dl}`);
+    }
     if (g.device_model?.cpus) g.device_model.cpus.forEach((c, ci) => {
       const d0 = s.guests.find((x) => x.dom0);
       if (d0 && c >= d0.vcpus) add(`${gp}.device_model.cpus[${ci}]`, `Dom0 CPU ${c} does not exist; ${n(d0.name)} has CPUs 0..${d0.vcpus - 1}`);

@@ -3,7 +3,7 @@
  * them (and puts them into the JSON Schema); the model code that reads an
  * optional field falls back to the value here, so a default is written once.
  */
-import { SCHED_FIFO, SCHED_NORMAL, SCHED_RR } from "../kernel/task.js";
+import { SCHED_DEADLINE, SCHED_FIFO, SCHED_NORMAL, SCHED_RR } from "../kernel/task.js";
 
 /** Linux kernel defaults (KernelSpec). */
 export const KERNEL_DEFAULTS = {
@@ -47,6 +47,22 @@ export type PolicyName = "other" | "fifo" | "rr" | "deadline";
  * or SCHED_RR with the priority otherwise. SCHED_DEADLINE needs runtime,
  * deadline and period and is built by its caller.
  */
+/**
+ * Scheduling attributes of a host or Dom0 thread spec (QEMU vCPU thread, device model): SCHED_OTHER
+ * (undefined: the caller applies the nice value), SCHED_FIFO/RR at a priority, or SCHED_DEADLINE with
+ * runtime <= deadline <= period (ns; period defaults to the deadline, the deadline to the period, as
+ * sched_setattr's user tools do).
+ */
+export function threadAttr(t: { policy?: "other" | "fifo" | "rr" | "deadline"; priority?: number; dl_runtime_us?: number; dl_period_us?: number; dl_deadline_us?: number }): { policy: number; priority?: number; runtime?: number; deadline?: number; period?: number } | undefined {
+  const pol = t.policy ?? "other";
+  if (pol === "other") return undefined;
+  if (pol !== "deadline") return rtAttr(pol, t.priority);
+  const runtime = Math.round(t.dl_runtime_us! * 1000);
+  const periodUs = t.dl_period_us ?? t.dl_deadline_us ?? t.dl_runtime_us!;
+  const period = Math.round(periodUs * 1000);
+  return { policy: SCHED_DEADLINE, runtime, deadline: Math.round((t.dl_deadline_us ?? periodUs) * 1000), period };
+}
+
 export function rtAttr(policy: "other" | "fifo" | "rr" | undefined, priority: number | undefined): { policy: number; priority?: number } {
   if (policy === "fifo" || policy === "rr") return { policy: policy === "fifo" ? SCHED_FIFO : SCHED_RR, priority: priority ?? DEFAULT_RT_PRIORITY };
   return { policy: SCHED_NORMAL };

@@ -523,14 +523,20 @@ export const hypervisorSchema = z.discriminatedUnion("kind", [xenSchema, kvmSche
 
 /** Scheduling policy of a host or Dom0 thread (QEMU vCPU thread, device model). */
 export const threadSchedSchema = z.strictObject({
-  /** Policy. Default "other". */
-  policy: opt(z.enum(["other", "fifo", "rr"], { message: 'policy must be "other", "fifo" or "rr"' }), "other"),
+  /** Policy. Default "other". "deadline" (SCHED_DEADLINE) needs dl_runtime_us (and optionally dl_period_us, dl_deadline_us). */
+  policy: opt(z.enum(["other", "fifo", "rr", "deadline"], { message: 'policy must be "other", "fifo", "rr" or "deadline"' }), "other"),
   /** SCHED_FIFO/RR priority 1..99. Default 50. */
   priority: opt(int(1, 99, "SCHED_FIFO/RR priority"), DEFAULT_RT_PRIORITY),
   /** SCHED_OTHER nice. Default 0. */
   nice: opt(int(-20, 19, "nice value"), 0),
   /** Host/Dom0 CPUs the thread may run on. Default: all. */
   cpus: cpus.optional(),
+  /** SCHED_DEADLINE runtime, µs (>= 1.024; policy "deadline" only). */
+  dl_runtime_us: num(1.024, 1e12, "SCHED_DEADLINE runtime, µs (>= 1024 ns)").optional(),
+  /** SCHED_DEADLINE period, µs. Default: dl_deadline_us, else dl_runtime_us. */
+  dl_period_us: num(1.024, 1e12, "SCHED_DEADLINE period, µs").optional(),
+  /** SCHED_DEADLINE relative deadline, µs. Default: the period. */
+  dl_deadline_us: num(1.024, 1e12, "SCHED_DEADLINE deadline, µs").optional(),
 });
 
 // --- issue 14 qemu (H2): begin

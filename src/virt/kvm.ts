@@ -81,7 +81,7 @@ import {
   TASK_SLEEPING,
 } from "../kernel/task.js";
 import type { TableSet, TableSource } from "../results/tables.js";
-import { DEFAULT_RT_PRIORITY, rtAttr } from "../spec/defaults.js";
+import { DEFAULT_RT_PRIORITY, rtAttr, threadAttr } from "../spec/defaults.js";
 import type { GuestSpec, KvmSpec } from "../spec/types.js";
 import { isLegacy26 } from "../kernel/versions.js"; // issue 14
 import { PREEMPT_RT } from "../kernel/latency.js"; // issue 14
@@ -393,8 +393,9 @@ export class Kvm implements TimerTarget, TableSource {
     const allowed = vt.cpus && vt.cpus.length > 0 ? vt.cpus.slice() : qcpus && qcpus.length > 0 ? qcpus.slice() : all;
     const rt = policy === "fifo" || policy === "rr";
     const prio = qs !== null ? qs.prio : rt ? (vt.priority ?? DEFAULT_RT_PRIORITY) : 0;
-    const attr: SchedAttr | undefined = qs !== null ? (rt ? qs.attr : undefined) : rt ? rtAttr(policy, prio) : undefined;
-    const nice = rt ? 0 : (vt.nice ?? 0);
+    // SCHED_DEADLINE vCPU threads (vcpu_thread.policy "deadline": runtime/deadline/period)
+    const attr: SchedAttr | undefined = qs !== null ? (rt ? qs.attr : undefined) : rt ? rtAttr(policy, prio) : threadAttr(vt);
+    const nice = rt || policy === "deadline" ? 0 : (vt.nice ?? 0);
     for (let i = 0; i < k.cpus.length; i++) {
       const v = new KvmVcpu(this, this.vcpus.length, g.name, k, i, policy, prio);
       v.resumeT = this.sim.timer(this, T_RESUME, v.id);

@@ -37,7 +37,7 @@ import { boardCost, C } from "../hw/board.js";
 import type { LinuxKernel } from "../kernel/linux.js";
 import { A_COMPUTE, A_WAIT, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Program, type Task } from "../kernel/task.js";
 import type { TableSet, TableSource } from "../results/tables.js";
-import { guestType, rtAttr } from "../spec/defaults.js";
+import { guestType, threadAttr } from "../spec/defaults.js";
 import type { ThreadSchedSpec } from "../spec/types.js";
 import type { Domain, VCpu, Xen } from "./xen.js";
 
@@ -85,7 +85,7 @@ export class XenDeviceModels implements Program, TimerTarget, TableSource {
       dm.irq = this.d0k.registerIrq("evtchn", (_cpu, t) => this.onEvent(idx, t));
       dm.evTimer = xen.sim.timer(this, 0, idx);
       const pol = dm.sched.policy ?? "other";
-      const attr = pol === "other" ? undefined : rtAttr(pol, dm.sched.priority);
+      const attr = threadAttr(dm.sched);
       this.dms.push(dm);
       dm.task = this.d0k.spawn(`qemu-dm-${d.name}`, this, cpus[0], cpus.slice(), pol === "other" ? (dm.sched.nice ?? 0) : 0, now, idx, attr ?? { policy: SCHED_NORMAL });
       this.byDomain.set(d.id, dm);

@@ -99,7 +99,7 @@ export abstract class ExecKernel extends HrtimerKernel {
 
   // --- issue 14 pvsched: begin
   /**
-   * The paravirtual-scheduling hook of irq_exit (Kiszka's patch): leaving
+   * The paravirtual-scheduling hook of irq_exit (the 2009 pvsched patch): leaving
    * interrupt context, after the softirq work it runs (invoke_softirq; the
    * CPU runs it right after the handler, so the hook waits for it), call
    * cpu_interrupt_done() unless a reschedule is pending (schedule() will

@@ -26,7 +26,7 @@
  * asked for is noticed like a wake-up's (an IPI from a remote CPU, or a kick
  * of the CPU when called from outside any CPU context).
  *
- * The paravirtual-scheduling guest hook (the pv_sched_ops of Kiszka's
+ * The paravirtual-scheduling guest hook (the pv_sched_ops of the 2009 pvsched
  * patches): when the task changed is the one running on its CPU, the kernel
  * reports the new policy and priority to its host (`CpuHost.pvSched`, the
  * Set Scheduling Parameters hypercall), as the patched __sched_setscheduler

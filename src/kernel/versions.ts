@@ -9,7 +9,7 @@
  * 6 ms, min_granularity 0.75 ms, wakeup_granularity 1 ms, scaled by
  * 1 + ilog2(min(ncpus, 8)); GENTLE_FAIR_SLEEPERS on; data/kernels/linux-5.0).
  *
- * "2.6.31" (the host of the Kiszka paper: 2.6.31-rc4 with CONFIG_PREEMPT, and
+ * "2.6.31" (the KVM host of the 2009 real-time KVM study: 2.6.31-rc4 with CONFIG_PREEMPT, and
  * 2.6.31-rt) and "2.6.29" (its guest: 2.6.29.6-rt23), from kernel/sched_fair.c
  * and sched.c of 2.6.31 (read for this model in a 2.6.31.14 tree; 2.6.29 is
  * assumed to have the same values, its sched_fair.c was not re-read):

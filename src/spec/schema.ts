@@ -540,7 +540,7 @@ export const threadSchedSchema = z.strictObject({
 });
 
 // --- issue 14 qemu (H2): begin
-/** QEMU's `-rt maxprio=P[,policy=ff|rr|ts][,aioprio=P][,aiopolicy=ff|rr|ts][,pvsched=on|off]` (Kiszka's qemu-kvm extension). */
+/** QEMU's `-rt maxprio=P[,policy=ff|rr|ts][,aioprio=P][,aiopolicy=ff|rr|ts][,pvsched=on|off]` (the real-time qemu-kvm extension of 2009). */
 export const qemuRtSchema = z.strictObject({
   /** Priority of the main I/O thread and (unless aioprio/aiopolicy say otherwise) the AIO threads, 1..99; vCPU threads get maxprio - 1. */
   maxprio: int(1, 99, "QEMU -rt maxprio"),

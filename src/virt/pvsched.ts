@@ -1,6 +1,6 @@
 /**
  * Paravirtual scheduling (pvsched) of KVM vCPU threads, host side: the
- * interface Kiszka added to qemu-kvm and KVM (2009, over Linux 2.6.29-2.6.31
+ * interface proposed for qemu-kvm and KVM in 2009 (over Linux 2.6.29-2.6.31
  * hosts; "Towards Linux as a Real-Time Hypervisor", §5). The patches were
  * never merged upstream; this file follows the paper's description of them
  * (§5.1 execution model, §5.2 interface, §5.3 host side) over the KVM model

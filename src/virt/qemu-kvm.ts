@@ -1,7 +1,7 @@
 /**
  * QEMU as a process of threads for a KVM guest (qemu-kvm of 2009, about
  * qemu-kvm-0.11: qemu-kvm.c, libkvm's kvm_run, vl.c main_loop_wait,
- * posix-aio-compat.c, hw/ide.c), with Kiszka's `-rt` switch. The guest's
+ * posix-aio-compat.c, hw/ide.c), with the `-rt` switch of the 2009 real-time qemu-kvm patches. The guest's
  * vCPU threads are ./kvm.ts's; this file adds the rest of the process and
  * the emulated IDE disk behind the guest's block layer (../kernel/block.ts).
  *
@@ -45,7 +45,7 @@
  * the lock (rt_mutex_setprio, ../kernel/setsched.ts) and ownership passes
  * directly to the top waiter on unlock.
  *
- * `-rt maxprio=P[,policy=][,aioprio=][,aiopolicy=]` (Kiszka §3.1): the main
+ * `-rt maxprio=P[,policy=][,aioprio=][,aiopolicy=]` (RTLWS 2009, §3.1): the main
  * and AIO threads at P, the vCPU threads at P-1, the AIO threads at
  * aioprio/aiopolicy when given ("ts" = SCHED_OTHER). mlockall has nothing
  * to act on here (the model has no paging).

@@ -1,6 +1,6 @@
 /**
  * Manegold's cache calibrator (The Calibrator v0.9e, calibrator.c), as the
- * Kiszka paper runs it: `calibrator 1660 4M /tmp/calibrator.log` in an
+ * 2009 real-time KVM study runs it: `calibrator 1660 4M /tmp/calibrator.log` in an
  * endless loop, SCHED_OTHER. What the program does (read from calibrator.c,
  * a maintained derivative of 0.9e with the same measurement loop):
  *  - runCache(): for ranges r = MINRANGE (1 KB) x 2^k x {0.75, 1, 1.25} up

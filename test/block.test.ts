@@ -8,9 +8,10 @@ import { attachBlock, FileIo, IO_READ, IO_WRITE, O_DIRECT, O_DSYNC, PAGE_SIZE, t
 import { type CpuHost, LinuxKernel } from "../src/kernel/linux.js";
 import { A_WAIT, type Program, type Task } from "../src/kernel/task.js";
 import { simulate } from "../src/simulate.js";
-import { SpecError, validateSpec } from "../src/spec/validate.js";
+import { validateSpec } from "../src/spec/validate.js";
 import { board, bonnie, guest, linux, system } from "../src/spec/builders.js";
 import type { SimSpec, WorkloadSpec } from "../src/spec/types.js";
+import { specError } from "./helpers.js";
 
 type Row = Record<string, any>;
 const BOARD = "core2duo-e8500";
@@ -200,16 +201,6 @@ test("bonnie runs are deterministic", () => {
   assert.deepEqual(simulate(spec, { seed: 3 }).rows("bonnie"), simulate(spec, { seed: 3 }).rows("bonnie"));
 });
 
-/** The SpecError of a spec (fails if it validates). */
-function specError(s: SimSpec): SpecError {
-  try {
-    validateSpec(s);
-  } catch (e) {
-    assert.ok(e instanceof SpecError, `expected a SpecError, got ${e}`);
-    return e;
-  }
-  assert.fail("the spec validated");
-}
 
 test("bad block specs: bonnie sizes that do not fit, irq affinity on missing CPUs, memory out of range", () => {
   const cap = Math.floor(120e9 / 1048576);

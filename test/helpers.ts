@@ -1,5 +1,7 @@
 import { board, cpuHog, credit2, guest, linux, system, xen, context1 } from "../src/spec/builders.js";
+import assert from "node:assert/strict";
 import type { SimSpec } from "../src/spec/types.js";
+import { SpecError, validateSpec } from "../src/spec/validate.js";
 
 /** n CPU-hog domains, one vCPU each, all pinned to pCPU 0 of an 8-pCPU Credit2 pool. */
 export function hogsOnOnePcpu(opts: { ratelimitUs: number | "off"; weights?: number[]; horizonS?: number; boardPreset?: string; traceMax?: number }): SimSpec {
@@ -20,4 +22,15 @@ export function context1Spec(opts: { ratelimitMs: number; pvta?: boolean; horizo
     .guest(guest("hog").vcpus(1).pin([[0]]).workload(cpuHog()))
     .horizon(opts.horizonS ?? 2)
     .build();
+}
+
+/** The SpecError of a spec (the assertion fails if it validates, or throws anything else). */
+export function specError(s: SimSpec): SpecError {
+  try {
+    validateSpec(s);
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected a SpecError, got ${e}`);
+    return e;
+  }
+  assert.fail("the spec validated");
 }

@@ -12,6 +12,7 @@ import { A_WAIT, type Task } from "../src/kernel/task.js";
 import { blockOf, FileIo, IO_WRITE, O_DSYNC } from "../src/kernel/block.js";
 import { Kvm } from "../src/virt/kvm.js";
 import type { GuestSpec, QemuSpec, SimSpec, WorkloadSpec } from "../src/spec/types.js";
+import { specError } from "./helpers.js";
 
 type Row = Record<string, any>;
 
@@ -26,15 +27,6 @@ function spec(opts: { qemu?: QemuSpec; vcpus?: number; workloads?: WorkloadSpec[
   };
 }
 
-function specError(s: SimSpec): SpecError {
-  try {
-    validateSpec(s);
-  } catch (e) {
-    assert.ok(e instanceof SpecError, `expected a SpecError, got ${e}`);
-    return e;
-  }
-  assert.fail("no SpecError");
-}
 
 const rows = (s: SimSpec, name: string): Row[] => simulate(s, { seed: 1 }).rows(name) as Row[];
 

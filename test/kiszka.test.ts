@@ -53,7 +53,10 @@ test("reproduce --quick: tables fig1..fig10 with the issue's columns, hist and f
     assert.ok(["none", "fifo98/97", "fifo98/97-aio-other"].includes(row.qemu_priorities));
     assert.ok(["guest", "host", "none"].includes(row.io_load));
     assert.equal(typeof row.pvsched, "boolean");
-    assert.ok(row.cycles >= 1400, `${f.figure}: ${row.cycles} cycles`);
+    // cyclictest skips the periods a late wake-up has missed (rt-tests' `while (now > next) next += interval`),
+    // so the unprioritised guest of Fig. 2 completes fewer loops than asked for; every other figure completes them
+    if (f.figure === "fig2") assert.ok(row.cycles > 0 && row.cycles < 1500, `${f.figure}: ${row.cycles} cycles`);
+    else assert.ok(row.cycles >= 1400, `${f.figure}: ${row.cycles} cycles`);
     assert.ok(row.min_latency_us <= row.avg_latency_us && row.avg_latency_us <= row.max_latency_us, f.figure);
   }
   assert.deepEqual(t.hist.columnNames(), ["figure", "latency_us", "count"]);

@@ -168,7 +168,7 @@ export abstract class ActionKernel extends SchedKernel {
           let work = a.work.sample(r);
           let head = 0;
           // a threaded handler: its body, then the softirq work it raised; a syscall: the entry first
-          if (t.act === A_IRQ_WORK) { if (a.hardirq !== null) work += a.hardirq.sample(r); }
+          if (t.act === A_IRQ_WORK) { if (a.hardirq !== null && a.threadRunsHandler) work += a.hardirq.sample(r); }
           else head = this.costOf(c, C.syscall);
           this.startActivity(c, t, a, work, head);
           if (t.segRemaining > 0) return;

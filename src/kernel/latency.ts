@@ -35,6 +35,17 @@ export interface ActivitySpec {
   rt_primary_us?: DistSpec;
   /** Per preemption model (irq activities: only "rt", for the irq thread). */
   sections?: Partial<Record<PreemptName, SectionsSpec>>;
+  /**
+   * irq activities on PREEMPT_RT: what the line's thread runs. "handler+softirq"
+   * (default): a device line, whose handler (hardirq_us) moves into its irq
+   * thread, followed by the softirq work (work_us) it raised. "softirq": a
+   * softirq raised by a hard handler (e.g. HRTIMER_SOFTIRQ of 2.6.x-rt): the
+   * hard part stays in hard-interrupt context (rt_primary_us), the thread
+   * runs work_us only.
+   */
+  thread_body?: "handler+softirq" | "softirq";
+  /** Why thread_body has its value (structural fields carry a note, not a provenance). */
+  thread_body_note?: string;
   /** device_io: what the access itself is, per preemption model. */
   access_section?: Partial<Record<PreemptName, "irqs_off" | "preemptible">>;
   /** device_io: register accesses per operation (default 1), all inside the driver's lock region. */
@@ -200,6 +211,8 @@ export class Activity {
   readonly work: Dist;
   readonly hardirq: Dist | null;
   readonly primary: Dist | null;
+  /** PREEMPT_RT: the line's thread also runs the handler (hardirq_us) before the softirq work (thread_body). */
+  readonly threadRunsHandler: boolean;
   readonly irqoff: Dist | null;
   readonly np: Dist | null;
   readonly p: Dist | null;
@@ -213,6 +226,7 @@ export class Activity {
     this.work = new Dist(s.work_us, scale);
     this.hardirq = s.hardirq_us ? new Dist(s.hardirq_us, scale) : null;
     this.primary = s.rt_primary_us ? new Dist(s.rt_primary_us, scale) : null;
+    this.threadRunsHandler = (s.thread_body ?? "handler+softirq") === "handler+softirq";
     const sec = s.sections?.[preempt];
     this.irqoff = sec?.irqoff_us ? new Dist(sec.irqoff_us, scale) : null;
     this.np = sec?.np_us ? new Dist(sec.np_us, scale) : null;

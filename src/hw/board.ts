@@ -29,6 +29,11 @@ import type { CostName } from "../spec/types.js";
  * - `kvm_hypercall` (issue 14 pvsched, ../virt/pvsched.ts): a hypercall
  *   handled in the kernel on top of vm_entry_exit (kvm_emulate_hypercall
  *   and the handler's sched_setscheduler), ns.
+ * - `switch_mm`: the part of `context_switch` that loads another address
+ *   space (the CR3 write and the TLB refill after it), ns. context_switch()
+ *   skips it when the next task is a kernel thread (lazy TLB) or a thread of
+ *   the process already loaded; a board that does not state it (0) charges
+ *   the whole context_switch on every switch, as before.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
@@ -41,6 +46,7 @@ export const COST_NAMES = [
   // --- issue 14 pvsched (H3): begin
   "kvm_hypercall",
   // --- issue 14 pvsched (H3): end
+  "switch_mm",
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -243,4 +249,5 @@ export const C = {
   // --- issue 14 pvsched (H3): begin
   kvm_hypercall: 28,
   // --- issue 14 pvsched (H3): end
+  switch_mm: 29,
 } as const;

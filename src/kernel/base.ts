@@ -25,7 +25,7 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   /** The simulator timers of the kernel (T_*). */
   abstract onTimer(kind: number, arg: number, now: number): void;
   /** wake_up_new_task of a new task (core.ts). */
-  abstract spawn(name: string, prog: Program, cpu: number, allowed: number[], nice: number, now: number, tag?: number, attr?: SchedAttr): Task;
+  abstract spawn(name: string, prog: Program, cpu: number, allowed: number[], nice: number, now: number, tag?: number, attr?: SchedAttr, mm?: number): Task;
   /** @internal hrtimer_init for a scheduling class's timer (hrtimer.ts). */
   abstract newHrtimer(cb: HrtimerCallback<KCpu>, arg: number): number;
   /** @internal hrtimer_start_range_ns (hrtimer.ts). */
@@ -45,6 +45,10 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
 
   readonly cpus: KCpu[] = [];
   readonly tasks: Task[] = [];
+  /** Last address-space id handed out (newMm). */
+  private mmSeq = 0;
+  /** A fresh address-space id (a new process; Task.mm). */
+  newMm(): number { return ++this.mmSeq; }
   readonly pipes: Pipe[] = [];
   readonly tun: CfsTunables;
   /** Kernel sections, clock reads and slack of this kernel's preemption model. */

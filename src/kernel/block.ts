@@ -85,7 +85,7 @@
 import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { LinuxKernel } from "./linux.js";
 import { FilePages, type BlockData, linuxBlockData, PageCache, PG_CACHED, PG_DIRTY, PG_READING, PG_UPTODATE, PG_WRITEBACK } from "./pagecache.js";
-import { A_DEVICE_IO, A_KERNEL_WORK, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_NORMAL, type Task } from "./task.js";
+import { A_DEVICE_IO, A_KERNEL_WORK, MM_KERNEL, A_SLEEP_UNTIL, A_WAIT, type Program, SCHED_NORMAL, type Task } from "./task.js";
 
 /** A request's direction (also an index). */
 export const REQ_READ = 0;
@@ -233,7 +233,7 @@ export class BlockQueue {
     const io = (lat.byName.get("device_io") ?? lat.activity("syscall")).index;
     for (let c = 0; c < this.kernel.cpus.length; c++) {
       const k = new Kblockd(this, c, io);
-      k.task = this.kernel.spawn(`kblockd/${c}`, k, c, [c], 0, now, 0, { policy: SCHED_NORMAL });
+      k.task = this.kernel.spawn(`kblockd/${c}`, k, c, [c], 0, now, 0, { policy: SCHED_NORMAL }, MM_KERNEL);
       this.kblockd.push(k);
     }
     this.device.attach(this);
@@ -931,7 +931,7 @@ export class KernelBlock implements TimerTarget {
     const now = cfg.now ?? 0;
     this.queue.init(this, now);
     this.flusher = new Flusher(this);
-    this.flusher.task = kernel.spawn("pdflush", this.flusher, 0, kernel.cpus.map((_, i) => i), 0, now, 0, { policy: SCHED_NORMAL });
+    this.flusher.task = kernel.spawn("pdflush", this.flusher, 0, kernel.cpus.map((_, i) => i), 0, now, 0, { policy: SCHED_NORMAL }, MM_KERNEL);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
 import { type KCpu, PK_CS } from "./state.js";
 import { IrqKernel } from "./irq.js";
 import {
-  A_WAIT, CLS_FAIR, niceToWeight, PH_START, type Program, SCHED_NORMAL, SW_BLOCK, SW_IDLE, SW_PREEMPT_WAKEUP, Task, TASK_RUNNING, TASK_SLEEPING,
+  A_WAIT, CLS_FAIR, MM_KERNEL, niceToWeight, PH_START, type Program, SCHED_NORMAL, SW_BLOCK, SW_IDLE, SW_PREEMPT_WAKEUP, Task, TASK_RUNNING, TASK_SLEEPING,
 } from "./task.js";
 
 /** The kernel with its scheduler core. */
@@ -24,9 +24,10 @@ export abstract class SchedKernel extends IrqKernel {
    * the tail of its priority list, a DL task starts a new instance with
    * deadline now + D and full runtime).
    */
-  spawn(name: string, prog: Program, cpu: number, allowed: number[], nice: number, now: number, tag = 0, attr?: SchedAttr): Task {
+  spawn(name: string, prog: Program, cpu: number, allowed: number[], nice: number, now: number, tag = 0, attr?: SchedAttr, mm?: number): Task {
     const t = new Task(this.tasks.length, name, cpu, allowed, nice, niceToWeight(nice), prog);
     t.tag = tag;
+    t.mm = mm !== undefined ? mm : this.newMm();
     t.timerSlackNs = this.lat.timerSlackNs;
     this.tasks.push(t);
     const c = this.cpus[cpu];
@@ -90,6 +91,12 @@ export abstract class SchedKernel extends IrqKernel {
       next.cpu = c.idx;
       c.prefixKind = PK_CS;
       c.prefixRemaining = this.costOf(c, C.context_switch);
+      // switch_mm: only into a task of another address space; a kernel thread keeps the loaded
+      // one (enter_lazy_tlb), and so do threads of the loaded process. A board that states
+      // switch_mm (the CR3 write and the TLB refill after it) charges context_switch without it then.
+      const sm = this.cost[C.switch_mm];
+      if (next.mm === MM_KERNEL || next.mm === c.loadedMm) { if (sm > 0) c.prefixRemaining = Math.max(0, c.prefixRemaining - sm); }
+      else c.loadedMm = next.mm;
       if (!c.tickOn) this.armTick(c, now);
       if (this.smp) this.classOf[next.cls].balanceCallback(c, next, now);
     }

@@ -13,7 +13,7 @@
 import { IrqThread, IRQ_DEV0, IRQ_RESCHED, IRQ_TIMER, EX_NONE, EX_SOFTIRQ, EX_TASK, type KCpu, IRQ_HIGH0 } from "./state.js";
 import { ExecKernel } from "./exec.js";
 import { PREEMPT_RT } from "./latency.js";
-import { NP_IRQS_OFF, NP_NONE, SCHED_FIFO } from "./task.js";
+import { MM_KERNEL, NP_IRQS_OFF, NP_NONE, SCHED_FIFO } from "./task.js";
 
 /** The kernel with its interrupt paths. */
 export abstract class IrqKernel extends ExecKernel {
@@ -178,7 +178,7 @@ export abstract class IrqKernel extends ExecKernel {
       c.irqThreads[line] = th;
       // issue 14: a line may name its thread and priority (registerIrq)
       const tp = this.irqThreadPrio[line] ?? -1, tn = this.irqThreadName[line] ?? null;
-      th.task = this.spawn(tn !== null ? `${tn}/${c.idx}` : `irq/${irq}-${a.name}/${c.idx}`, th, c.idx, [c.idx], 0, now, 0, { policy: SCHED_FIFO, priority: tp >= 0 ? tp : this.lat.irqThreadPriority });
+      th.task = this.spawn(tn !== null ? `${tn}/${c.idx}` : `irq/${irq}-${a.name}/${c.idx}`, th, c.idx, [c.idx], 0, now, 0, { policy: SCHED_FIFO, priority: tp >= 0 ? tp : this.lat.irqThreadPriority }, MM_KERNEL);
       th.task.rng = c.krng;
     } else {
       th.pending++;

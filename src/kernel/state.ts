@@ -121,6 +121,12 @@ export class KCpu {
   readonly rt = new RtRq();
   readonly dl = new DlRq();
   curr: Task | null = null;
+  /**
+   * The address space whose page tables the CPU has loaded (rq->prev_mm /
+   * cpu_tlbstate.loaded_mm): set by schedule() when it switches to a task of
+   * another mm, kept across kernel threads and idle (lazy TLB). -1: none yet.
+   */
+  loadedMm = -1;
   running = false;
   halted = false;
   needResched = false;

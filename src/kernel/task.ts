@@ -121,6 +121,9 @@ export interface WakeObserver {
   onWakeup(p: Task, wakerCpu: number, targetCpu: number, now: number): void;
 }
 
+/** Task.mm of a kernel thread (task->mm == NULL). */
+export const MM_KERNEL = 0;
+
 /**
  * A task (process/thread) of a Linux kernel model, carrying its CFS
  * scheduling entity and the state of the action it is executing.
@@ -131,6 +134,13 @@ export class Task {
   readonly name: string;
   /** Allowed CPUs (cpus_allowed), kernel CPU ids. */
   readonly allowed: number[];
+  /**
+   * Address space (task->mm): MM_KERNEL for a kernel thread (no mm of its
+   * own: it borrows the previous task's, enter_lazy_tlb), otherwise an id
+   * shared by the threads of one process. Set by LinuxKernel.spawn; read by
+   * schedule() to decide whether context_switch() pays switch_mm.
+   */
+  mm = MM_KERNEL;
   /** CPU the task is on (or last ran on). */
   cpu: number;
   // scheduling class and policy

@@ -68,6 +68,14 @@
  * thread at kernel.hrtimer_thread_priority instead of hard-interrupt context.
  * Boards with an `llc` charge cache-interference time on VM entries.
  *
+ * Not modelled: the MMU. With EPT the guest's page tables are its own; on a
+ * CPU without EPT (the Core 2 T5500 of issue 14) KVM shadows them, and a
+ * guest CR3 load (a guest context switch between processes) and guest
+ * page faults are VM exits (kvm_mmu_new_cr3, the shadow page-fault path):
+ * a guest switch here costs what it costs natively. Nor are nested
+ * paging's TLB-miss walks, KVM's paravirtual MMU operations (the paper
+ * disabled them) or huge pages.
+ *
  * Carrier callbacks and the guest's CpuHost calls arrive from inside a
  * kernel's dispatch: they only record state, touch the guest kernel
  * (suspend / raiseIrq) and arm simulator timers; every call into the host
@@ -409,7 +417,7 @@ export class Kvm implements TimerTarget, TableSource {
       let cpu = allowed[0];
       for (const c of allowed) if (this.placed[c] < this.placed[cpu]) cpu = c;
       this.placed[cpu]++;
-      v.thread = this.host.spawn(`${g.name}/vcpu${i}`, v, cpu, allowed, nice, now, i, attr ?? { policy: SCHED_NORMAL });
+      v.thread = this.host.spawn(`${g.name}/vcpu${i}`, v, cpu, allowed, nice, now, i, attr ?? { policy: SCHED_NORMAL }, i > 0 ? this.vcpus[this.vcpus.length - 1].thread.mm : undefined);
       v.thread.carrier = v;
       this.vcpus.push(v);
     }

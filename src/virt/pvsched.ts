@@ -78,7 +78,7 @@
  */
 import type { Simulator, TimerTarget } from "../engine/sim.js";
 import type { CpuHost, LinuxKernel, SetSchedAttr } from "../kernel/linux.js";
-import { A_COMPUTE, A_WAIT, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task } from "../kernel/task.js";
+import { A_COMPUTE, A_WAIT, MM_KERNEL, type Program, SCHED_FIFO, SCHED_NORMAL, SCHED_RR, type Task } from "../kernel/task.js";
 import type { TableSet } from "../results/tables.js";
 
 /** The priority of the per-CPU boost threads: the highest SCHED_FIFO priority of the host (MAX_RT_PRIO - 1). */
@@ -330,7 +330,7 @@ export class PvSched implements TimerTarget {
       b = new BoostThread(this);
       this.boost[cpu] = b;
       this.boostWakeT[cpu] = this.sim.timer(this, T_BOOST_WAKE, cpu);
-      b.task = this.host.spawn(`kvm-pvsched/${cpu}`, b, cpu, [cpu], 0, now, 0, { policy: SCHED_FIFO, priority: BOOST_THREAD_PRIORITY });
+      b.task = this.host.spawn(`kvm-pvsched/${cpu}`, b, cpu, [cpu], 0, now, 0, { policy: SCHED_FIFO, priority: BOOST_THREAD_PRIORITY }, MM_KERNEL);
     }
     return b;
   }

@@ -373,7 +373,7 @@ export class QemuProcess implements TimerTarget, BlockDevice {
     }
     // the main I/O thread, created at start-up
     this.main = this.addThread(K_MAIN, "main", mainSched.name, mainSched.prio);
-    this.main.task = host.spawn(`${g.name}/qemu-main`, { next: (t, n) => this.mainNext(t, n) } as Program, this.allowed[0], this.allowed.slice(), 0, now, 0, mainSched.attr);
+    this.main.task = host.spawn(`${g.name}/qemu-main`, { next: (t, n) => this.mainNext(t, n) } as Program, this.allowed[0], this.allowed.slice(), 0, now, 0, mainSched.attr, vcpus[0].thread.mm);
     this.main.spawnedAt = now;
     this.byTask[this.main.task.id] = this.main;
     host.observe({ onSwitch: (prev, next, _reason, t) => this.onSwitch(prev, next, t) });
@@ -716,7 +716,7 @@ export class QemuProcess implements TimerTarget, BlockDevice {
       th.idle = true;
       th.spawnedAt = now;
       this.spawned++;
-      th.task = this.host.spawn(`${this.g.name}/qemu-aio${n}`, { next: (t, t2) => this.aioNext(th, t, t2) } as Program, this.allowed[0], this.allowed.slice(), 0, now, 0, s.attr);
+      th.task = this.host.spawn(`${this.g.name}/qemu-aio${n}`, { next: (t, t2) => this.aioNext(th, t, t2) } as Program, this.allowed[0], this.allowed.slice(), 0, now, 0, s.attr, this.main.task!.mm);
       this.byTask[th.task.id] = th;
       // wake_up_new_task asked for a reschedule of that CPU: make it notice (the IPI of a remote wake-up)
       const c = this.host.cpus[th.task.cpu];

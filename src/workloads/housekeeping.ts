@@ -21,7 +21,7 @@
 import type { RandomStream } from "../engine/random.js";
 import type { Simulator } from "../engine/sim.js";
 import type { LinuxKernel } from "../kernel/linux.js";
-import { A_DEVICE_IO, A_KERNEL, A_SLEEP_UNTIL, A_WAIT, type Program, type Task } from "../kernel/task.js";
+import { A_DEVICE_IO, A_KERNEL, A_SLEEP_UNTIL, A_WAIT, MM_KERNEL, type Program, type Task } from "../kernel/task.js";
 import type { HousekeepingSpec } from "../spec/types.js";
 import type { WorkloadModule } from "./registry.js";
 
@@ -54,7 +54,8 @@ export class Housekeeping implements Program {
       this.rngs.push(r);
       this.nextAt.push(now + (hz > 0 ? Math.round(r.exponential(1e9 / hz)) : 0));
       const tname = worker ? `${name}:kworker/${cpus[i]}` : `${name}:kworker/u`;
-      const t = kernel.spawn(tname, this, worker ? cpus[i] : cpus[0], worker ? [cpus[i]] : cpus.slice(), 0, now, i);
+      // kworkers are kernel threads (no mm of their own)
+      const t = kernel.spawn(tname, this, worker ? cpus[i] : cpus[0], worker ? [cpus[i]] : cpus.slice(), 0, now, i, undefined, MM_KERNEL);
       t.rng = r;
       this.tasks.push(t);
     }

@@ -82,3 +82,14 @@ test("bad input of issue 14 is refused before any simulation, naming the field a
     assert.throws(() => simulate(s, { seed: 1 }), (e: unknown) => e instanceof SpecError && re.test(e.message), what);
   }
 });
+
+test("switchCostSensitivity: the scaled scheduler costs reach the runs; cheaper switches, lower averages", () => {
+  const t = K.switchCostSensitivity({ factors: [0.25, 1], loops: 3000 }).objects() as Record<string, number>[];
+  assert.deepEqual(t.map((r) => r.factor), [0.25, 1]);
+  for (const f of ["fig4_avg_us", "fig8_avg_us", "fig9_avg_us"]) assert.ok(t[0][f] < t[1][f], `${f}: ${t[0][f]} at 0.25x vs ${t[1][f]} at 1x`);
+  // the derived comparisons are what their names say
+  for (const r of t) {
+    assert.ok(Math.abs(r.rt_minus_preempt_avg_us - (r.fig8_avg_us - Math.min(r.fig4_avg_us, r.fig5_avg_us))) <= 0.11, JSON.stringify(r));
+    assert.ok(Math.abs(r.pvsched_preempt_up_us - (r.fig9_avg_us - r.fig4_avg_us)) <= 0.11, JSON.stringify(r));
+  }
+});

@@ -34,6 +34,7 @@ import { runSpecs, type ExperimentRunOptions } from "../sweep/runs.js";
 import type { SimResult } from "../results/result.js";
 import type { GuestSpec, SimSpec, WorkloadSpec } from "../spec/types.js";
 import { evaluateLedger, readLedger, type CheckResult, fmt } from "./ledger.js";
+import { boardPresets, presetCost } from "../hw/board.js";
 
 /** Host kernel preemption model. */
 export type HostKernel = "preempt" | "rt";
@@ -233,6 +234,49 @@ export function runLength(c: KiszkaConfig, loops: number[], o: ExperimentRunOpti
   return aq.from(loops.map((l, i) => {
     const ct = ctRow(rs[i]);
     return { figure: c.figure, loops: l, avg_latency_us: r1(ct.avg), max_latency_us: ct.max };
+  }));
+}
+
+/** The board costs of the scheduler's paths that {@link switchCostSensitivity} scales. */
+export const SWITCH_COSTS = ["context_switch", "switch_mm", "schedule", "wake_up", "wake_up_remote"] as const;
+
+/**
+ * How the two findings that hinge on thread hops move with the assumed
+ * scheduler costs of the board: Figs. 4, 5, 8, 9 and 10 rerun with the
+ * costs in {@link SWITCH_COSTS} multiplied by each factor (1 = the preset),
+ * as `board.costs_ns` overrides of the paper's own setups. One row per
+ * factor: the averages `figN_avg_us`, the 99th percentiles of Figs. 4 and 8,
+ * and the two comparisons of the ledger: `rt_minus_preempt_avg_us` (Fig. 8
+ * minus the lower of Figs. 4 and 5; fig8-best-distribution) and
+ * `pvsched_preempt_up_us` / `_pct` (Fig. 9 minus Fig. 4;
+ * fig9-fig10-average-slightly-up).
+ */
+export function switchCostSensitivity(o: { factors?: number[]; loops?: number; seed?: number } & ExperimentRunOptions = {}): aq.ColumnTable {
+  const factors = o.factors ?? [0.25, 0.5, 1];
+  const loops = o.loops ?? 50_000;
+  const figs = ["fig4", "fig5", "fig8", "fig9", "fig10"];
+  const board = boardPresets().get(BOARD)!;
+  const specs: { spec: SimSpec; seed: number }[] = [];
+  for (const f of factors) {
+    for (const fig of figs) {
+      const spec = setup(FIGURES.find((c) => c.figure === fig)!, { loops });
+      spec.board = { ...spec.board, costs_ns: Object.fromEntries(SWITCH_COSTS.map((n) => [n, Math.round(presetCost(board, n) * f)])) } as SimSpec["board"];
+      specs.push({ spec, seed: o.seed ?? 1 });
+    }
+  }
+  const rs = runSpecs(specs, { workers: o.workers, cache: o.cache });
+  return aq.from(factors.map((f, k) => {
+    const ct = (fig: string) => ctRow(rs[k * figs.length + figs.indexOf(fig)]);
+    const p99 = (fig: string) => rs[k * figs.length + figs.indexOf(fig)].rows("cyclictest")[0].p99_latency_us ?? NaN;
+    const a = (fig: string) => ct(fig).avg;
+    return {
+      factor: f,
+      fig4_avg_us: r1(a("fig4")), fig5_avg_us: r1(a("fig5")), fig8_avg_us: r1(a("fig8")), fig9_avg_us: r1(a("fig9")), fig10_avg_us: r1(a("fig10")),
+      fig4_p99_us: p99("fig4"), fig8_p99_us: p99("fig8"),
+      rt_minus_preempt_avg_us: r1(a("fig8") - Math.min(a("fig4"), a("fig5"))),
+      pvsched_preempt_up_us: r1(a("fig9") - a("fig4")),
+      pvsched_preempt_up_pct: Math.round((100 * (a("fig9") - a("fig4"))) / a("fig4")),
+    };
   }));
 }
 

@@ -97,7 +97,13 @@ export abstract class SchedKernel extends IrqKernel {
       const sm = this.cost[C.switch_mm];
       if (next.mm === MM_KERNEL || next.mm === c.loadedMm) { if (sm > 0) c.prefixRemaining = Math.max(0, c.prefixRemaining - sm); }
       else c.loadedMm = next.mm;
-      if (!c.tickOn) this.armTick(c, now);
+      if (!c.tickOn) {
+        // leaving NO_HZ idle: tick_nohz_idle_exit reads the clock and restarts the tick
+        // (tick_nohz_restart -> hrtimer_start_expires -> clockevents_program_event)
+        const r = this.lat.readsIdleExit * this.clockRead(c);
+        if (r > 0) { c.prefixRemaining += r; c.prefixClock += r; }
+        this.armTick(c, now);
+      }
       if (this.smp) this.classOf[next.cls].balanceCallback(c, next, now);
     }
     // --- issue 14 pvsched: cpu_set_sched() on every context switch, with the next task's

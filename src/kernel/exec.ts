@@ -233,6 +233,12 @@ export abstract class ExecKernel extends HrtimerKernel {
             c.prefixClock = r;
           } else c.prefixRemaining = a.hardirq!.sample(c.krng);
         }
+        if (t === null && !c.tickOn && this.lat.readsIdleIrqEnter > 0) {
+          // NO_HZ idle with the tick stopped: irq_enter -> tick_irq_enter -> tick_nohz_irq_enter reads the clock
+          const r = this.lat.readsIdleIrqEnter * this.clockRead(c);
+          c.prefixRemaining += r;
+          c.prefixClock += r;
+        }
         continue;
       }
       if (c.softirq > 0) {

@@ -63,7 +63,13 @@ export interface KernelData {
   irq_thread_priority: Sourced<number>;
   /** issue 14: PREEMPT_RT of the 2.6 era: default priority of the per-CPU hrtimer softirq thread (sirq-hrtimer/N). */
   hrtimer_thread_priority?: Sourced<number>;
-  clock_reads: { hrtimer_interrupt: Sourced<number>; hrtimer_reprogram: Sourced<number>; wake_up: Sourced<number>; schedule: Sourced<number> };
+  clock_reads: {
+    hrtimer_interrupt: Sourced<number>; hrtimer_reprogram: Sourced<number>; wake_up: Sourced<number>; schedule: Sourced<number>;
+    /** NO_HZ: an interrupt entered while the CPU is idle with its tick stopped (tick_nohz_irq_enter). Default 0. */
+    idle_irq_enter?: Sourced<number>;
+    /** NO_HZ: leaving idle with the tick stopped (tick_nohz_idle_exit and the tick's reprogramming). Default 0. */
+    idle_exit?: Sourced<number>;
+  };
   activities: Record<string, ActivitySpec>;
   housekeeping: {
     provenance: string;
@@ -248,6 +254,8 @@ export class KernelLatencyModel {
   readonly readsHrtimerReprogram: number;
   readonly readsWakeUp: number;
   readonly readsSchedule: number;
+  readonly readsIdleIrqEnter: number;
+  readonly readsIdleExit: number;
   constructor(readonly data: KernelData, readonly preemptName: PreemptName, scale = 1) {
     this.preempt = PREEMPT_NAMES.indexOf(preemptName);
     if (this.preempt < 0) throw new Error(`unknown preemption model ${preemptName}`);
@@ -262,6 +270,8 @@ export class KernelLatencyModel {
     this.readsHrtimerReprogram = data.clock_reads.hrtimer_reprogram.value;
     this.readsWakeUp = data.clock_reads.wake_up.value;
     this.readsSchedule = data.clock_reads.schedule.value;
+    this.readsIdleIrqEnter = data.clock_reads.idle_irq_enter?.value ?? 0;
+    this.readsIdleExit = data.clock_reads.idle_exit?.value ?? 0;
   }
 
   /** The activity called `name` (throws with the known names). */

@@ -34,6 +34,10 @@ import type { CostName } from "../spec/types.js";
  *   skips it when the next task is a kernel thread (lazy TLB) or a thread of
  *   the process already loaded; a board that does not state it (0) charges
  *   the whole context_switch on every switch, as before.
+ * - `rdtsc_trap_pv`: a PV domU's rdtsc when Xen emulates the TSC (Xen 4.11
+ *   tsc_set_info: vtsc for every domU unless the host TSC is reliable):
+ *   CR4.TSD makes it a #GP that Xen decodes and emulates
+ *   (pv_emulate_privileged_op -> pv_soft_rdtsc), ns.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
@@ -47,6 +51,7 @@ export const COST_NAMES = [
   "kvm_hypercall",
   // --- issue 14 pvsched (H3): end
   "switch_mm",
+  "rdtsc_trap_pv",
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -250,4 +255,5 @@ export const C = {
   kvm_hypercall: 28,
   // --- issue 14 pvsched (H3): end
   switch_mm: 29,
+  rdtsc_trap_pv: 30,
 } as const;

@@ -429,8 +429,9 @@ class TraceRecorder implements TraceSink {
  * each vCPU's clockevent fires exactly at the programmed time through a
  * per-vCPU simulator timer (min delta 0), raising IRQ_TIMER on the guest
  * CPU (which wakes a blocked vCPU through the usual kick path); a clock read
- * costs a native rdtsc when the board passes the TSC through, a trapped one
- * otherwise. Xen's real timer path (TIMER_SLOP, timer_slop, VIRQ_TIMER)
+ * costs a native rdtsc when the board passes the TSC through (and in Dom0),
+ * otherwise a trapped one (a VM exit for HVM/PVH, #GP emulation for PV).
+ * Xen's real timer path (TIMER_SLOP, timer_slop, VIRQ_TIMER)
  * replaces this.
  */
 class XenGuestHost implements CpuHost {
@@ -443,11 +444,15 @@ class XenGuestHost implements CpuHost {
     const b = xen.board;
     // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
     this.minDelta = dom.spec.kernel?.xen_timer_slop_ns ?? KERNEL_DEFAULTS.xen_timer_slop_ns;
-    // a PV kernel reads time through pvclock without trapping; HVM and PVH are
-    // HVM containers whose rdtsc traps when the TSC cannot be passed through
+    // Every clock read of a Linux guest on Xen is a pvclock read, which executes rdtsc. Xen 4.11
+    // (xen/arch/x86/time.c tsc_set_info) emulates the TSC of every domU unless the host's TSC is
+    // reliable (invariant), PV and HVM alike; the hardware domain always reads it natively. An
+    // HVM or PVH guest's rdtsc is then a VM exit (RDTSC exiting -> hvm_rdtsc_intercept); a PV
+    // guest's raises #GP under CR4.TSD (mm.c pv_guest_cr4_to_real_cr4), which Xen decodes and
+    // emulates (pv_emulate_privileged_op -> pv_soft_rdtsc): board cost rdtsc_trap_pv.
     const type = guestType(dom.spec);
-    const trap = type !== "pv" && !(b.tscPassthrough ?? true);
-    this.clockCost = trap ? (b.rdtscTrapNs ?? 0) : (b.rdtscNativeNs ?? 0);
+    const trap = !(b.tscPassthrough ?? true) && dom.spec.dom0 !== true;
+    this.clockCost = !trap ? (b.rdtscNativeNs ?? 0) : type === "pv" ? b.cost[C.rdtsc_trap_pv] ?? 0 : (b.rdtscTrapNs ?? 0);
     this.hvm = type === "hvm";
     this.trapCost = b.vmEntryExitNs ?? 0;
     this.accessCost = b.cost[C.device_access] ?? 0;

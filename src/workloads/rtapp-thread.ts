@@ -84,7 +84,8 @@ export class RtAppThreads implements Program {
     const i = this.threads.length;
     this.threads.push(st);
     const cpus = w.cpus ?? allCpus;
-    this.tasks.push(this.kernel.spawn(w.name, this, cpus[i % cpus.length], cpus, w.nice ?? 0, now, i, rtappAttr(w)));
+    // threads of one rt-app process: one address space
+    this.tasks.push(this.kernel.spawn(w.name, this, cpus[i % cpus.length], cpus, w.nice ?? 0, now, i, rtappAttr(w), i > 0 ? this.tasks[0].mm : undefined));
   }
 
   next(t: Task, now: number): void {

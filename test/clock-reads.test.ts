@@ -40,3 +40,24 @@ test("NO_HZ idle: each wake-up from idle pays idle_irq_enter + idle_exit clock r
     cr.idle_exit = saved[1];
   }
 });
+
+test("clockevent programming: two per wake-up from idle (hrtimer_interrupt's reprogramming, the tick's restart), each a VM exit or hypercall plus the hypervisor's timer_program", () => {
+  const avg = (s: SimSpec) => (simulate(s, { seed: 2 }).rows("cyclictest") as { domain: string; avg_latency_us: number | null }[]).find((r) => r.domain === "vm")!.avg_latency_us! * 1000;
+  const withOp = (s: SimSpec, ns: number): SimSpec => ({ ...s, board: { ...s.board, costs_ns: { timer_program: ns } } } as SimSpec);
+  // KVM: the TSC-deadline WRMSR exit
+  const kvm = spec();
+  const d1 = avg(withOp(kvm, 5000)) - avg(withOp(kvm, 0));
+  assert.ok(Math.abs(d1 - 10_000) < 300, `KVM: +${d1} ns for 2 x 5000 ns`);
+  // Xen HVM: the VCPUOP_set_singleshot_timer hypercall (VMCALL)
+  const xen: SimSpec = {
+    board: { preset: "core2duo-e8500", jitter_cv: 0 }, horizon_s: 2, warmup_s: 0.3,
+    hypervisor: { kind: "xen", timer_slop_ns: 0, pools: [{ name: "Pool-0", cpus: [0, 1], scheduler: { name: "null" } }] },
+    guests: [{ name: "vm", vcpus: 1, pin: [[1]], type: "pvh", kernel: { preempt: "rt", xen_timer_slop_ns: 0 }, workloads: [{ kind: "cyclictest", priority: 99, interval_us: 1000, loops: 1500 }] }],
+  } as SimSpec;
+  const d2 = avg(withOp(xen, 5000)) - avg(withOp(xen, 0));
+  assert.ok(Math.abs(d2 - 10_000) < 300, `Xen PVH: +${d2} ns for 2 x 5000 ns`);
+  // native kernels program their LAPIC directly: nothing charged
+  const nat: SimSpec = { board: { preset: "core2duo-e8500", jitter_cv: 0 }, hypervisor: { kind: "native" }, horizon_s: 2, warmup_s: 0.3,
+    guests: [{ name: "vm", vcpus: 1, kernel: { preempt: "rt" }, workloads: [{ kind: "cyclictest", priority: 99, interval_us: 1000, loops: 1500 }] }] } as SimSpec;
+  assert.equal(avg(withOp(nat, 5000)), avg(withOp(nat, 0)));
+});

@@ -38,6 +38,10 @@ import type { CostName } from "../spec/types.js";
  *   tsc_set_info: vtsc for every domU unless the host TSC is reliable):
  *   CR4.TSD makes it a #GP that Xen decodes and emulates
  *   (pv_emulate_privileged_op -> pv_soft_rdtsc), ns.
+ * - `timer_program`: the hypervisor's handling of one guest clockevent
+ *   programming, on top of the exit round trip (KVM: handle_wrmsr ->
+ *   kvm_set_lapic_tscdeadline_msr -> start_apic_timer; Xen: do_vcpu_op
+ *   VCPUOP_set_singleshot_timer -> set_timer), ns.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
@@ -52,6 +56,7 @@ export const COST_NAMES = [
   // --- issue 14 pvsched (H3): end
   "switch_mm",
   "rdtsc_trap_pv",
+  "timer_program",
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -256,4 +261,5 @@ export const C = {
   // --- issue 14 pvsched (H3): end
   switch_mm: 29,
   rdtsc_trap_pv: 30,
+  timer_program: 31,
 } as const;

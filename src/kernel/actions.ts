@@ -92,7 +92,7 @@ export abstract class ActionKernel extends SchedKernel {
           if (t.probe !== null) this.probeArm(c, t.probe, t.actArg, now);
           t.phase = PH_SLEEP_ARMED;
           const r = programmed ? this.lat.readsHrtimerReprogram * this.clockRead(c) : 0;
-          t.segRemaining = this.costOf(c, C.sleep) + r;
+          t.segRemaining = this.costOf(c, C.sleep) + r + (programmed ? this.timerProgram(c) : 0);
           t.segClock = r;
           if (t.segRemaining > 0) return;
         }

@@ -161,6 +161,12 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
     return Math.round(base * Math.exp(this.mu + this.sigma * c.rng.normal())) + x;
   }
 
+  /** Cost of one clockevent programming on CPU c beyond the kernel's path (the host's timerProgramCost; native 0). */
+  protected timerProgram(c: KCpu): number {
+    const h = this.host;
+    return h.timerProgramCost !== undefined ? h.timerProgramCost(c.idx) : 0;
+  }
+
   /** Cost of one clock read on CPU c (the host's clockReadCost). */
   protected clockRead(c: KCpu): number {
     const h = this.host;

@@ -102,6 +102,7 @@ export abstract class SchedKernel extends IrqKernel {
         // (tick_nohz_restart -> hrtimer_start_expires -> clockevents_program_event)
         const r = this.lat.readsIdleExit * this.clockRead(c);
         if (r > 0) { c.prefixRemaining += r; c.prefixClock += r; }
+        c.prefixRemaining += this.timerProgram(c);
         this.armTick(c, now);
       }
       if (this.smp) this.classOf[next.cls].balanceCallback(c, next, now);

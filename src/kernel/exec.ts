@@ -221,7 +221,8 @@ export abstract class ExecKernel extends HrtimerKernel {
           // up front: they delay the woken task's switch-in all the same
           const rd = this.clockRead(c);
           const r = rd > 0 ? rd * (this.lat.readsHrtimerInterrupt + this.lat.readsWakeUp * this.expiredSleepers(c, now)) : 0;
-          c.prefixRemaining = this.costOf(c, C.timer_irq) + r;
+          // hrtimer_interrupt ends by programming the device for the next expiry
+          c.prefixRemaining = this.costOf(c, C.timer_irq) + r + this.timerProgram(c);
           c.prefixClock = r;
         } else if (irq === IRQ_RESCHED) c.prefixRemaining = this.costOf(c, C.ipi_irq);
         else {

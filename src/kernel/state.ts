@@ -36,6 +36,16 @@ export interface CpuHost {
   /** Cost of one clock read (rdtsc / pvclock) on `cpu`, ns: trapped and emulated rdtsc costs more. */
   clockReadCost?(cpu: number): number;
   /**
+   * Cost on `cpu` of one programming of its clockevent device, ns, beyond the
+   * kernel's own path: a VM exit and its handling for a KVM guest's
+   * TSC-deadline or LAPIC write and a Xen HVM/PVH guest's VCPUOP hypercall,
+   * a hypercall for a PV guest. Optional (native: none). Charged where the
+   * kernel programs the device on a wake-up path (hrtimer_interrupt, a
+   * sleep's first timer, the tick's restart on leaving idle) and `vm_exits`
+   * counts it (KVM).
+   */
+  timerProgramCost?(cpu: number): number;
+  /**
    * The guest on CPU `cpu` performs an emulated-device access (port I/O or
    * MMIO). Hosts that forward it to a device model may suspend the CPU
    * (`kernel.suspend`) and resume it when the access completes; others

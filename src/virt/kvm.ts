@@ -533,8 +533,10 @@ export class Kvm implements TimerTarget, TableSource {
 class KvmGuestHost implements CpuHost {
   private readonly clockCost: number;
   private readonly minDelta: number;
+  private readonly timerOp: number;
   constructor(private readonly kvm: Kvm, private readonly vs: KvmVcpu[]) {
     const b = kvm.board;
+    this.timerOp = boardCost(b, C.timer_program);
     // kvmclock is read with rdtsc; it traps only when the TSC cannot be passed through
     this.clockCost = b.tscPassthrough !== false ? (b.rdtscNativeNs ?? 0) : (b.rdtscTrapNs ?? 0);
     this.minDelta = b.lapicMinDeltaNs ?? boardCost(b, C.lapic_min_delta);
@@ -584,6 +586,17 @@ class KvmGuestHost implements CpuHost {
   }
   clockReadCost(): number {
     return this.clockCost;
+  }
+  /**
+   * The guest programs its LAPIC timer: a WRMSR of IA32_TSC_DEADLINE (5.x
+   * guests) or a write of the xAPIC's initial-count register (2.6.x guests),
+   * both a VM exit that KVM handles in the kernel (kvm_set_lapic_tscdeadline_msr
+   * / apic_reg_write -> start_apic_timer: the host hrtimer or the
+   * VMX-preemption timer is re-armed).
+   */
+  timerProgramCost(cpu: number): number {
+    this.vs[cpu].vmExits++;
+    return this.kvm.vmEntryExit + this.timerOp;
   }
   /** An MMIO/PIO exit handled in the kernel (ioeventfd, virtio notify): one exit + entry round trip. */
   deviceAccess(cpu: number, now: number): number {

@@ -440,6 +440,7 @@ class XenGuestHost implements CpuHost {
   private readonly hvm: boolean;
   private readonly trapCost: number;
   private readonly accessCost: number;
+  private readonly timerOpCost: number;
   constructor(private readonly xen: Xen, private readonly dom: Domain) {
     const b = xen.board;
     // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
@@ -456,6 +457,9 @@ class XenGuestHost implements CpuHost {
     this.hvm = type === "hvm";
     this.trapCost = b.vmEntryExitNs ?? 0;
     this.accessCost = b.cost[C.device_access] ?? 0;
+    // the clockevent (xen_vcpuop_set_next_event) is the VCPUOP_set_singleshot_timer hypercall:
+    // a VMCALL exit for HVM and PVH, a syscall into Xen for a PV kernel; Xen's do_vcpu_op -> set_timer
+    this.timerOpCost = (type === "pv" ? (b.cost[C.syscall] ?? 0) : this.trapCost) + (b.cost[C.timer_program] ?? 0);
   }
   /**
    * An emulated-device access: on an HVM guest an ioreq to its QEMU in Dom0
@@ -480,6 +484,9 @@ class XenGuestHost implements CpuHost {
   }
   clockReadCost(): number {
     return this.clockCost;
+  }
+  timerProgramCost(): number {
+    return this.timerOpCost;
   }
   halt(cpu: number, now: number): void {
     this.xen.vcpuBlock(this.dom.vcpus[cpu], now);

@@ -13,7 +13,12 @@
 // grid, minimising the sum of squared log residuals log(sim / published)
 // over the targets that parameter acts on (all targets are listed with the
 // final residuals). Run length CAL_HORIZON_S (default 20 s, the notebook's) per
-// configuration, seed 1.
+// configuration and seed; seeds 1..CAL_SEEDS (default 5). The simulated value of
+// a target is the MEDIAN over the seeds of each run's worst case: one run's
+// maximum is a chaotic statistic in this model (the maxima of seeds 1-5 differ
+// by up to 3x without load), and the published value is one run's maximum, so
+// the median estimates what one run typically gives. (Until 2026-12-04 the fit
+// used seed 1 alone.)
 //
 // Usage: npm run build && node scripts/calibrate-abeni.mjs [--write]
 //   --write  stores the chosen values in data/kernels/linux-5.0.json and the
@@ -22,13 +27,17 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { abeniFaggioli as A, kernelData } from "../dist/index.js";
 
 const H = Number(process.env.CAL_HORIZON_S ?? 20);
+// In this process, without the result cache and without worker threads: the grid values are set in
+// this process's copy of the kernel data, which neither a worker thread nor a cache key sees.
+const RUN = { cache: false, workers: 1 };
+const SEEDS = Array.from({ length: Number(process.env.CAL_SEEDS ?? 5) }, (_, i) => i + 1);
 const write = process.argv.includes("--write");
 const data = kernelData("linux-5.0");
 const hk = data.activities.housekeeping.sections;
 const params = {
-  hk_none_max_us: { get: () => hk.none.np_us.max_us, set: (v) => { hk.none.np_us.max_us = v; }, grid: [300, 800, 2000] },
-  hk_rt_max_us: { get: () => hk.rt.np_us.max_us, set: (v) => { hk.rt.np_us.max_us = v; }, grid: [40, 150, 400, 1000] },
-  burst_accesses: { get: () => data.activities.device_burst.accesses.value, set: (v) => { data.activities.device_burst.accesses.value = v; }, grid: [32, 64, 128] },
+  hk_none_max_us: { get: () => hk.none.np_us.max_us, set: (v) => { hk.none.np_us.max_us = v; }, grid: [100, 300, 800, 2000] },
+  hk_rt_max_us: { get: () => hk.rt.np_us.max_us, set: (v) => { hk.rt.np_us.max_us = v; }, grid: [10, 20, 40, 80, 150, 400] },
+  burst_accesses: { get: () => data.activities.device_burst.accesses.value, set: (v) => { data.activities.device_burst.accesses.value = v; }, grid: [4, 16, 32, 64, 128] },
 };
 
 // targets: the allowed calibration set (Tables 1-2 and the no-load Dom0 worst cases of section 5.2).
@@ -42,10 +51,12 @@ const acts = (p) => {
   return c.guest === "NRT" ? "burst_accesses" : "hk_rt_max_us";
 };
 
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 function evalTargets(ts) {
   return ts.map((p) => {
-    const m = A.measure(p.c, { horizonS: H, seed: 1 });
-    return { label: A.label(p.c), experiment: p.experiment, published: p.published, simulated: m.maxUs, residual: Math.log(m.maxUs / p.published) };
+    const maxima = SEEDS.map((seed) => A.measure(p.c, { horizonS: H, seed, ...RUN }).maxUs);
+    const m = median(maxima);
+    return { label: A.label(p.c), experiment: p.experiment, published: p.published, simulated: m, seed_maxima: maxima, residual: Math.log(m / p.published) };
   });
 }
 const sse = (rs) => rs.reduce((a, r) => a + r.residual * r.residual, 0);
@@ -60,6 +71,7 @@ for (const [name, prm] of Object.entries(params)) {
     const s = sse(rs);
     log.push({ parameter: name, value: v, sse: s });
     process.stderr.write(`${name} = ${v}: SSE ${s.toFixed(3)}  [${rs.map((r) => `${r.simulated}/${r.published}`).join(" ")}]\n`);
+    log[log.length - 1].targets = rs.map((r) => ({ label: r.label, simulated: r.simulated }));
     if (best === null || s < best.sse) best = { v, sse: s };
   }
   prm.set(best.v);
@@ -83,8 +95,10 @@ for (const [name, prm] of Object.entries(params)) {
 const final = evalTargets(targets);
 const report = {
   id: "abeni-faggioli",
-  procedure: "coordinate descent over fixed grids (one pass: hk_none_max_us, hk_rt_max_us, burst_accesses), minimising the sum of squared log(sim/published) over the targets each parameter acts on; worst-case latency of one run of horizon_s simulated seconds per configuration, seed 1",
+  procedure: "coordinate descent over fixed grids (one pass: hk_none_max_us, hk_rt_max_us, burst_accesses), minimising the sum of squared log(sim/published) over the targets each parameter acts on; the simulated value of a target is the median over seeds of the worst-case latency of one run of horizon_s simulated seconds",
+  date: new Date().toISOString().slice(0, 10),
   horizon_s: H,
+  seeds: SEEDS,
   fitted: Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.get()])),
   grid: log,
   identifiability,

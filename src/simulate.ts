@@ -42,6 +42,7 @@ function kernelFor(sim: Simulator, board: Board, g: GuestSpec): LinuxKernel {
     preemptFull: k.preempt === "full",
     preempt: k.preempt ?? "none",
     kernelWorkScale: board.kernelWorkScale ?? 1,
+    cpuMeltdown: board.meltdown ?? false,
     // issue 14: the version's CFS defaults (5.10: the spec's values as they are)
     tunables: cfsBaseFor(k, g.vcpus),
     kernelData: kernelDataId(k.version),

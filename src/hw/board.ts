@@ -42,6 +42,12 @@ import type { CostName } from "../spec/types.js";
  *   programming, on top of the exit round trip (KVM: handle_wrmsr ->
  *   kvm_set_lapic_tscdeadline_msr -> start_apic_timer; Xen: do_vcpu_op
  *   VCPUOP_set_singleshot_timer -> set_timer), ns.
+ * - `shadow_cr3_kvm`, `shadow_cr3_xen`: on a CPU without hardware-assisted
+ *   paging (`hap` false: no EPT/NPT) the hypervisor shadows the guest's page
+ *   tables and every guest MOV to CR3 is a VM exit (CR3-load exiting); these
+ *   are its handling on top of the exit round trip, ns: KVM handle_cr ->
+ *   kvm_set_cr3 -> kvm_mmu_new_cr3; Xen vmx_cr_access -> hvm_set_cr3 ->
+ *   paging_update_cr3 -> sh_update_cr3. Unused (0) where the CPU has HAP.
  */
 export const COST_NAMES = [
   "syscall", "pipe_read", "pipe_write", "wake_up", "wake_up_remote", "sleep", "schedule",
@@ -57,6 +63,8 @@ export const COST_NAMES = [
   "switch_mm",
   "rdtsc_trap_pv",
   "timer_program",
+  "shadow_cr3_kvm",
+  "shadow_cr3_xen",
 ] as const;
 
 /** A cost name of the board model: the spec's `CostName`s plus the latency-model costs. */
@@ -109,6 +117,18 @@ export interface BoardPreset {
   // --- issue 14 board: begin
   /** The CPU offers the VMX-preemption timer (KVM may use it for the guest's LAPIC timer in guest mode). Default true. */
   vmx_preemption_timer?: Sourced<boolean>;
+  /**
+   * The CPU offers hardware-assisted paging (Intel EPT, AMD NPT). Without it
+   * Xen and KVM shadow the guests' page tables and a guest's CR3 write is a
+   * VM exit (costs `shadow_cr3_kvm` / `shadow_cr3_xen`). Default true.
+   */
+  hap?: Sourced<boolean>;
+  /**
+   * The CPU is affected by Meltdown (no RDCL_NO), so a kernel that has
+   * page-table isolation enables it (Linux >= 4.15, `pti` in data/kernels):
+   * CR3 writes on every kernel entry and exit. Default false.
+   */
+  meltdown?: Sourced<boolean>;
   /** System-management interrupts (src/hw/smi.ts): which CPUs they hit, how often, how long. Absent: none. */
   smi?: SmiPreset;
   /** The last-level cache (src/hw/cache.ts): size, sharing CPUs, miss penalty. Absent: no cache-interference model. */
@@ -202,6 +222,10 @@ export interface Board {
   // --- issue 14 board: begin
   /** The VMX-preemption timer exists. Default true. */
   vmxPreemptionTimer?: boolean;
+  /** Hardware-assisted paging (EPT/NPT) exists. Default true. */
+  hap?: boolean;
+  /** The CPU is affected by Meltdown (a PTI-capable kernel isolates its page tables). Default false. */
+  meltdown?: boolean;
   /** SMI noise (null or absent: none; also when the spec's board.smi is false). */
   smi?: BoardSmi | null;
   /** Last-level cache (null or absent: no cache-interference model). */
@@ -241,6 +265,8 @@ export function resolveBoard(preset: string, overrides?: Partial<Record<string, 
     kernelWorkScale: p.kernel_work_scale?.value ?? 1,
     // --- issue 14 board: begin
     vmxPreemptionTimer: p.vmx_preemption_timer?.value ?? true,
+    hap: p.hap?.value ?? true,
+    meltdown: p.meltdown?.value ?? false,
     smi: smi && p.smi ? { cpus: p.smi.cpus.value.slice(), rateHz: p.smi.rate_hz.value, minNs: p.smi.duration_us.min_us * 1000, maxNs: p.smi.duration_us.max_us * 1000 } : null,
     llc: p.llc ? { sizeBytes: p.llc.size_bytes.value, cpus: p.llc.cpus.value.slice(), lineBytes: p.llc.line_bytes.value, missPenaltyNs: p.llc.miss_penalty_ns.value } : null,
     // --- issue 14 board: end
@@ -262,4 +288,6 @@ export const C = {
   switch_mm: 29,
   rdtsc_trap_pv: 30,
   timer_program: 31,
+  shadow_cr3_kvm: 32,
+  shadow_cr3_xen: 33,
 } as const;

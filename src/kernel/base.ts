@@ -68,6 +68,13 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   readonly smp: boolean;
   /** np level of the built-in syscall paths: preemptible with PREEMPT/PREEMPT_RT. */
   protected readonly syscallNp: number;
+  /**
+   * Page-table isolation is on (the kernel data's `pti` on a Meltdown-affected
+   * CPU): every kernel entry from user mode and every return to it writes
+   * CR3. Natively that cost is in the board's path costs; a host that makes a
+   * CR3 write dearer (cr3WriteCost: shadow paging) charges it on top.
+   */
+  protected readonly pti: boolean;
 
   // scheduling classes (../sched/linux)
   /** @internal The class of each Task.cls value (p->sched_class). */
@@ -125,6 +132,7 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
     this.lat = new KernelLatencyModel(kernelData(cfg.kernelData), preempt, cfg.kernelWorkScale ?? 1);
     this.preempt = this.lat.preempt;
     this.syscallNp = this.preempt >= PREEMPT_FULL ? NP_NONE : NP_PREEMPT_OFF;
+    this.pti = cfg.cpuMeltdown === true && this.lat.data.pti?.value === true;
     for (let i = 0; i < cfg.ncpus; i++) {
       const c = new KCpu(i, this.tun, sim.random.get(`${cfg.name}/cpu${i}/cost`), sim.random.get(`${cfg.name}/cpu${i}/kernel`));
       c.segTimer = sim.timer(this, T_SEG, i);
@@ -165,6 +173,24 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
   protected timerProgram(c: KCpu): number {
     const h = this.host;
     return h.timerProgramCost !== undefined ? h.timerProgramCost(c.idx) : 0;
+  }
+
+  /** Cost of one CR3 write on CPU c beyond the kernel's path (the host's cr3WriteCost; native, HAP and PV: 0). */
+  protected cr3Write(c: KCpu): number {
+    const h = this.host;
+    return h.cr3WriteCost !== undefined ? h.cr3WriteCost(c.idx) : 0;
+  }
+
+  /**
+   * The CR3 writes of page-table isolation around a system call, beyond the
+   * kernel's path: SWITCH_TO_KERNEL_CR3 at entry and SWITCH_TO_USER_CR3 at
+   * exit. A call that may block charges only its entry here: its return to
+   * user mode follows the switch back in, which schedule() charges.
+   */
+  protected ptiSyscall(c: KCpu, mayBlock: boolean): number {
+    if (!this.pti) return 0;
+    const w = this.cr3Write(c);
+    return w > 0 ? (mayBlock ? w : 2 * w) : 0;
   }
 
   /** Cost of one clock read on CPU c (the host's clockReadCost). */

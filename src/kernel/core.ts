@@ -96,7 +96,10 @@ export abstract class SchedKernel extends IrqKernel {
       // switch_mm (the CR3 write and the TLB refill after it) charges context_switch without it then.
       const sm = this.cost[C.switch_mm];
       if (next.mm === MM_KERNEL || next.mm === c.loadedMm) { if (sm > 0) c.prefixRemaining = Math.max(0, c.prefixRemaining - sm); }
-      else c.loadedMm = next.mm;
+      else { c.loadedMm = next.mm; c.prefixRemaining += this.cr3Write(c); }
+      // a user task returns to user mode after the switch: with PTI, SWITCH_TO_USER_CR3 (a guest CR3
+      // write that a shadow-paging host makes a VM exit; natively its cost is in the syscall's)
+      if (this.pti && next.mm !== MM_KERNEL) c.prefixRemaining += this.cr3Write(c);
       if (!c.tickOn) {
         // leaving NO_HZ idle: tick_nohz_idle_exit reads the clock and restarts the tick
         // (tick_nohz_restart -> hrtimer_start_expires -> clockevents_program_event)

@@ -61,6 +61,12 @@ export interface KernelData {
   provenance: string;
   timer_slack_ns: Sourced<number>;
   irq_thread_priority: Sourced<number>;
+  /**
+   * The kernel has page-table isolation and enables it on a Meltdown-affected
+   * CPU (x86 PTI, Linux >= 4.15; disabled in a Xen PV guest, which the host
+   * model accounts for by charging no CR3 exits there). Default false.
+   */
+  pti?: Sourced<boolean>;
   /** issue 14: PREEMPT_RT of the 2.6 era: default priority of the per-CPU hrtimer softirq thread (sirq-hrtimer/N). */
   hrtimer_thread_priority?: Sourced<number>;
   clock_reads: {

@@ -46,6 +46,15 @@ export interface CpuHost {
    */
   timerProgramCost?(cpu: number): number;
   /**
+   * Cost on `cpu` of one guest write of CR3 beyond the kernel's own path,
+   * ns: under shadow paging (a CPU without EPT/NPT) a VM exit and the
+   * hypervisor's shadow-root switch. Optional (native, HAP and PV guests:
+   * none). Charged where the guest kernel writes CR3: switch_mm into another
+   * address space, and with page-table isolation every kernel entry from and
+   * return to user mode.
+   */
+  cr3WriteCost?(cpu: number): number;
+  /**
    * The guest on CPU `cpu` performs an emulated-device access (port I/O or
    * MMIO). Hosts that forward it to a device model may suspend the CPU
    * (`kernel.suspend`) and resume it when the access completes; others
@@ -224,4 +233,6 @@ export interface KernelConfig {
   kernelData?: string;
   /** Scale of the data/kernels section lengths (the board's kernel_work_scale). Default 1. */
   kernelWorkScale?: number;
+  /** The CPU is affected by Meltdown (the board's `meltdown`): a kernel with `pti` in its data enables page-table isolation. Default false. */
+  cpuMeltdown?: boolean;
 }

@@ -534,9 +534,13 @@ class KvmGuestHost implements CpuHost {
   private readonly clockCost: number;
   private readonly minDelta: number;
   private readonly timerOp: number;
+  private readonly cr3Cost: number;
   constructor(private readonly kvm: Kvm, private readonly vs: KvmVcpu[]) {
     const b = kvm.board;
     this.timerOp = boardCost(b, C.timer_program);
+    // without EPT KVM shadows the guest page tables (enable_ept = 0) and keeps CR3-load exiting:
+    // every guest CR3 write is an exit (handle_cr -> kvm_set_cr3 -> kvm_mmu_new_cr3)
+    this.cr3Cost = b.hap === false ? kvm.vmEntryExit + boardCost(b, C.shadow_cr3_kvm) : 0;
     // kvmclock is read with rdtsc; it traps only when the TSC cannot be passed through
     this.clockCost = b.tscPassthrough !== false ? (b.rdtscNativeNs ?? 0) : (b.rdtscTrapNs ?? 0);
     this.minDelta = b.lapicMinDeltaNs ?? boardCost(b, C.lapic_min_delta);
@@ -597,6 +601,12 @@ class KvmGuestHost implements CpuHost {
   timerProgramCost(cpu: number): number {
     this.vs[cpu].vmExits++;
     return this.kvm.vmEntryExit + this.timerOp;
+  }
+  /** A guest CR3 write: a VM exit under shadow paging (no EPT), free with EPT. */
+  cr3WriteCost(cpu: number): number {
+    if (this.cr3Cost === 0) return 0;
+    this.vs[cpu].vmExits++;
+    return this.cr3Cost;
   }
   /** An MMIO/PIO exit handled in the kernel (ioeventfd, virtio notify): one exit + entry round trip. */
   deviceAccess(cpu: number, now: number): number {

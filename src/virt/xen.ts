@@ -441,6 +441,7 @@ class XenGuestHost implements CpuHost {
   private readonly trapCost: number;
   private readonly accessCost: number;
   private readonly timerOpCost: number;
+  private readonly cr3Cost: number;
   constructor(private readonly xen: Xen, private readonly dom: Domain) {
     const b = xen.board;
     // Linux's Xen PV clockevent (PV, PVH and PVHVM guests alike): min_delta = TIMER_SLOP
@@ -460,6 +461,15 @@ class XenGuestHost implements CpuHost {
     // the clockevent (xen_vcpuop_set_next_event) is the VCPUOP_set_singleshot_timer hypercall:
     // a VMCALL exit for HVM and PVH, a syscall into Xen for a PV kernel; Xen's do_vcpu_op -> set_timer
     this.timerOpCost = (type === "pv" ? (b.cost[C.syscall] ?? 0) : this.trapCost) + (b.cost[C.timer_program] ?? 0);
+    // without HAP an HVM or PVH domain runs on shadow page tables (hap_enabled() false; vmcs.c keeps
+    // CPU_BASED_CR3_LOAD_EXITING): a guest CR3 write exits to vmx_cr_access -> hvm_set_cr3 ->
+    // paging_update_cr3 -> sh_update_cr3. A PV guest's page tables are its own (validated by Xen) and
+    // Linux turns PTI off in a PV guest; its switch_mm hypercall is in its PV costs.
+    this.cr3Cost = type !== "pv" && b.hap === false ? this.trapCost + (b.cost[C.shadow_cr3_xen] ?? 0) : 0;
+  }
+  /** A guest CR3 write: under shadow paging (HVM or PVH on a CPU without HAP) a VM exit. */
+  cr3WriteCost(): number {
+    return this.cr3Cost;
   }
   /**
    * An emulated-device access: on an HVM guest an ioreq to its QEMU in Dom0

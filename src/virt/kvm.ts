@@ -68,13 +68,17 @@
  * thread at kernel.hrtimer_thread_priority instead of hard-interrupt context.
  * Boards with an `llc` charge cache-interference time on VM entries.
  *
- * Not modelled: the MMU. With EPT the guest's page tables are its own; on a
- * CPU without EPT (the Core 2 T5500 of issue 14) KVM shadows them, and a
- * guest CR3 load (a guest context switch between processes) and guest
- * page faults are VM exits (kvm_mmu_new_cr3, the shadow page-fault path):
- * a guest switch here costs what it costs natively. Nor are nested
- * paging's TLB-miss walks, KVM's paravirtual MMU operations (the paper
- * disabled them) or huge pages.
+ * Shadow paging (issue 10): on a CPU without EPT (board `hap` false: the
+ * Core 2 E8500 and T5500) KVM shadows the guest's page tables and keeps
+ * CR3-load exiting, so every guest CR3 write is an exit (handle_cr ->
+ * kvm_set_cr3 -> kvm_mmu_new_cr3; cr3WriteCost = vm_entry_exit +
+ * shadow_cr3_kvm): the guest's switch_mm into another address space and,
+ * in a 5.0 guest with page-table isolation, every return to user mode and
+ * system-call entry. Not modelled: the rest of the MMU: guest page faults
+ * and page-table writes under shadow paging (exits through the shadow
+ * page-fault path; cyclictest's steady state makes none), nested paging's
+ * TLB-miss walks, KVM's paravirtual MMU operations (the Kiszka paper
+ * disabled them) and huge pages.
  *
  * Carrier callbacks and the guest's CpuHost calls arrive from inside a
  * kernel's dispatch: they only record state, touch the guest kernel

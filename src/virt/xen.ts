@@ -432,7 +432,14 @@ class TraceRecorder implements TraceSink {
  * costs a native rdtsc when the board passes the TSC through (and in Dom0),
  * otherwise a trapped one (a VM exit for HVM/PVH, #GP emulation for PV).
  * Xen's real timer path (TIMER_SLOP, timer_slop, VIRQ_TIMER)
- * replaces this.
+ * replaces this. On a CPU without HAP an HVM or PVH guest runs on shadow
+ * page tables and each of its CR3 writes exits to sh_update_cr3
+ * (cr3WriteCost). Not modelled: the vDSO. Without
+ * XEN_PVCLOCK_TSC_STABLE_BIT (Xen 4.11.1 sets it only with
+ * clocksource=tsc) a Linux guest's clock_gettime falls back to the system
+ * call; the model reads the clock at the read's cost alone, so the system
+ * call (and, with PTI under shadow paging, its CR3 exit before the sample)
+ * is missing from every Xen guest's samples.
  */
 class XenGuestHost implements CpuHost {
   private readonly clockCost: number;

@@ -8,6 +8,12 @@
  *   factor of 2 (|ln(sim/pub)| <= ln 2): a worst case is the extreme of a
  *   heavy-tailed sample whose size (the paper's run length) is not given, and
  *   the model's runs are 20 s;
+ * - the simulated worst case of a no-load cell with a published value
+ *   (Tables 1-2, native RT, Dom0) is the median over five seeds of each run's
+ *   worst case (`median_max_latency_us`; the calibration fits the same
+ *   statistic), and so is every claim built only from those cells; claims
+ *   that compare them with a cell run once (TIMER_SLOP, stress) use seed 1's
+ *   worst case on both sides;
  * - "comparable" means within a factor of 1.5, "slightly larger" a ratio in
  *   [1, 2], "much smaller" below one half, "almost 10 times" at least 5x;
  * - distribution shapes are compared through medians (the 50 % point of the
@@ -30,6 +36,8 @@ interface RunRow {
   max_latency_us: number;
   p99_latency_us: number;
   published_us: number | null;
+  median_max_latency_us: number | null;
+  seed_maxima_us: string;
 }
 
 const CORE2 = "core2duo-e8500";
@@ -57,12 +65,21 @@ export function findings(t: Record<string, aq.ColumnTable>): aq.ColumnTable {
   };
   const max = (e: string, cpu: string, k: string, hv: string, pred?: (r: RunRow) => boolean) => get(e, cpu, k, hv, pred).max_latency_us;
   const avg = (e: string, cpu: string, k: string, hv: string, pred?: (r: RunRow) => boolean) => get(e, cpu, k, hv, pred).avg_latency_us;
+  /** The median over seeds of the worst case (no-load cells with a published value only). */
+  const med = (e: string, cpu: string, k: string, hv: string): number => {
+    const m = get(e, cpu, k, hv).median_max_latency_us;
+    if (m === null) throw new Error(`no median worst case for ${e} ${cpu} ${k} ${hv}`);
+    return m;
+  };
   const us = (x: number) => fmt(x);
   const ratio = (a: number, b: number) => `${Math.round((a / b) * 100) / 100}x`;
-  const factor2 = (sim: number, pub: number): CheckResult => ({
-    measured: `${us(sim)} (published ${pub} µs, ${ratio(sim, pub)})`,
-    holds: Math.abs(Math.log(sim / pub)) <= Math.log(2),
-  });
+  const factor2 = (r: RunRow): CheckResult => {
+    const sim = r.median_max_latency_us as number, pub = r.published_us as number;
+    return {
+      measured: `${us(sim)} median of seeds [${r.seed_maxima_us}] (published ${pub} µs, ${ratio(sim, pub)})`,
+      holds: Math.abs(Math.log(sim / pub)) <= Math.log(2),
+    };
+  };
   const all = (xs: { ok: boolean; text: string }[]): CheckResult => ({ measured: xs.map((x) => x.text).join("; "), holds: xs.every((x) => x.ok) });
   const slop1 = (r: RunRow) => r.timer_slop_us === 1;
   const labelOf = (cpu: string, k: string, hv: string, extra: string[]) => [cpu, k, hv, ...extra].join(" ");
@@ -73,55 +90,52 @@ export function findings(t: Record<string, aq.ColumnTable>): aq.ColumnTable {
   for (const [table, cpu] of [["table1", CORE2], ["table2", I7]] as const) {
     for (const k of PAIRS) for (const hv of ["xen-hvm", "kvm"]) {
       checks[`${table}-${k}-${hv}`] = () => {
-        const r = get(table, cpu, k, hv);
-        return factor2(r.max_latency_us, r.published_us as number);
+        return factor2(get(table, cpu, k, hv));
       };
     }
   }
   // Section 5.2 text: native RT and Dom0 worst cases.
   for (const cpu of [CORE2, I7]) {
     checks[`native-rt-worst-${CPU_SHORT[cpu]}`] = () => {
-      const r = get("fig3", cpu, "RT/RT", "native");
-      return factor2(r.max_latency_us, r.published_us as number);
+      return factor2(get("fig3", cpu, "RT/RT", "native"));
     };
     for (const k of ["RT", "NRT"]) checks[`dom0-${k.toLowerCase()}-worst-${CPU_SHORT[cpu]}`] = () => {
-      const r = get("fig4", cpu, `${k}/RT`, "dom0");
-      return factor2(r.max_latency_us, r.published_us as number);
+      return factor2(get("fig4", cpu, `${k}/RT`, "dom0"));
     };
   }
   const noLoad = (cpu: string) => (cpu === CORE2 ? "table1" : "table2");
 
   Object.assign(checks, {
     "kvm-rt-rt-best-without-load": () => all([CORE2, I7].map((cpu) => {
-      const rr = max(noLoad(cpu), cpu, "RT/RT", "kvm");
-      const others = PAIRS.filter((k) => k !== "RT/RT").map((k) => max(noLoad(cpu), cpu, k, "kvm"));
+      const rr = med(noLoad(cpu), cpu, "RT/RT", "kvm");
+      const others = PAIRS.filter((k) => k !== "RT/RT").map((k) => med(noLoad(cpu), cpu, k, "kvm"));
       return { ok: rr < Math.min(...others), text: `${CPU_SHORT[cpu]}: RT/RT ${us(rr)}, others >= ${us(Math.min(...others))}` };
     })),
     "xen-rt-almost-10x-kvm": () => all([CORE2, I7].map((cpu) => {
-      const x = max(noLoad(cpu), cpu, "RT/RT", "xen-hvm"), k = max(noLoad(cpu), cpu, "RT/RT", "kvm");
+      const x = med(noLoad(cpu), cpu, "RT/RT", "xen-hvm"), k = med(noLoad(cpu), cpu, "RT/RT", "kvm");
       return { ok: x >= 5 * k, text: `${CPU_SHORT[cpu]}: Xen/KVM ${ratio(x, k)}` };
     })),
     "rt-guest-reduces-xen-worst": () => all([CORE2, I7].flatMap((cpu) => ["NRT", "RT"].map((h) => {
-      const g = max(noLoad(cpu), cpu, `${h}/RT`, "xen-hvm"), n = max(noLoad(cpu), cpu, `${h}/NRT`, "xen-hvm");
+      const g = med(noLoad(cpu), cpu, `${h}/RT`, "xen-hvm"), n = med(noLoad(cpu), cpu, `${h}/NRT`, "xen-hvm");
       return { ok: g < n, text: `${CPU_SHORT[cpu]} ${h} Dom0: RT guest ${us(g)} vs NRT ${us(n)}` };
     }))),
     "rt-dom0-not-always-better": () => {
-      const cases = [CORE2, I7].flatMap((cpu) => ["NRT", "RT"].map((g) => ({ cpu, g, rt: max(noLoad(cpu), cpu, `RT/${g}`, "xen-hvm"), nrt: max(noLoad(cpu), cpu, `NRT/${g}`, "xen-hvm") })));
+      const cases = [CORE2, I7].flatMap((cpu) => ["NRT", "RT"].map((g) => ({ cpu, g, rt: med(noLoad(cpu), cpu, `RT/${g}`, "xen-hvm"), nrt: med(noLoad(cpu), cpu, `NRT/${g}`, "xen-hvm") })));
       const worse = cases.filter((c) => c.rt >= c.nrt);
       return { measured: `RT Dom0 no better in ${worse.length} of 4 (${cases.map((c) => `${CPU_SHORT[c.cpu]} ${c.g} guest ${us(c.rt)} vs ${us(c.nrt)}`).join(", ")})`, holds: worse.length >= 1 };
     },
     "kvm-i7-no-timer-overhead": () => {
-      const k = max("table2", I7, "RT/RT", "kvm"), n = max("fig3", I7, "RT/RT", "native");
+      const k = med("table2", I7, "RT/RT", "kvm"), n = med("fig3", I7, "RT/RT", "native");
       return { measured: `KVM RT/RT ${us(k)} vs native RT ${us(n)}`, holds: k <= 1.5 * n };
     },
     "kvm-core2-overhead-comparable-to-native": () => {
-      const k = max("table1", CORE2, "RT/RT", "kvm"), n = max("fig3", CORE2, "RT/RT", "native");
+      const k = med("table1", CORE2, "RT/RT", "kvm"), n = med("fig3", CORE2, "RT/RT", "native");
       const extra = k - n;
       return { measured: `KVM RT/RT ${us(k)} - native ${us(n)} = ${us(extra)}`, holds: extra >= n / 1.5 && extra <= 1.5 * n };
     },
     "rdtsc-raises-domU-over-dom0-on-core2": () => {
-      const c = max("table1", CORE2, "RT/RT", "xen-hvm") / max("fig4", CORE2, "RT/RT", "dom0");
-      const i = max("table2", I7, "RT/RT", "xen-hvm") / max("fig4", I7, "RT/RT", "dom0");
+      const c = med("table1", CORE2, "RT/RT", "xen-hvm") / med("fig4", CORE2, "RT/RT", "dom0");
+      const i = med("table2", I7, "RT/RT", "xen-hvm") / med("fig4", I7, "RT/RT", "dom0");
       return { measured: `DomU/Dom0 worst case: Core 2 Duo ${ratio(c, 1)}, i7 ${ratio(i, 1)}`, holds: c > i };
     },
     "longer-periods-lower-xen-latency": () => all([500, 1000].map((p) => {
@@ -219,7 +233,7 @@ export function findings(t: Record<string, aq.ColumnTable>): aq.ColumnTable {
       return { ok: f <= 1.5 * p && f >= p / 1.5, text: `${k}: HVM + FIFO 99 ${us(f)} vs PVH ${us(p)}` };
     })),
     "kvm-below-100us": () => all([CORE2, I7].flatMap((cpu) => [false, true].map((s) => {
-      const m = s ? max("table3", cpu, "RT/RT", "kvm") : max(noLoad(cpu), cpu, "RT/RT", "kvm");
+      const m = s ? max("table3", cpu, "RT/RT", "kvm") : med(noLoad(cpu), cpu, "RT/RT", "kvm");
       return { ok: m < 100, text: `${CPU_SHORT[cpu]}${s ? " stress" : ""}: ${us(m)}` };
     }))),
     "hvm-with-dom0-load-very-high": () => all(PAIRS.map((k) => {

@@ -160,7 +160,28 @@ interface Row {
   max_latency_us: number;
   p99_latency_us: number;
   published_us: number | null;
+  /**
+   * The no-load worst-case cells with a published value (Tables 1-2, the native RT and Dom0 worst
+   * cases): the median over seeds 1..MEDIAN_SEEDS of each run's worst case, µs; null elsewhere.
+   */
+  median_max_latency_us: number | null;
+  /** The same cells: each seed's worst case, µs, comma-separated ("" elsewhere). */
+  seed_maxima_us: string;
 }
+
+/**
+ * Experiments whose worst cases are compared with published numbers (and calibrated on): each of
+ * their configurations also runs seeds 2..MEDIAN_SEEDS, and the ledger compares the median worst
+ * case. One run's maximum is the maximum of rare coincidences: in this model the maxima of seeds
+ * 1-5 differ by up to 3x without load, so a single seed's value is a draw, not a property.
+ */
+export const MEDIAN_EXPERIMENTS = ["table1", "table2", "fig3", "fig4"];
+/** Seeds per configuration of {@link MEDIAN_EXPERIMENTS} (the calibration uses the same). */
+export const MEDIAN_SEEDS = 5;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
 
 /** The paper's experiments as (experiment, configuration, published) triples. */
 export function plan(): { experiment: string; c: LatencyConfig; published: number | null }[] {
@@ -224,13 +245,21 @@ export function runAll(o: { horizonS: number; seed?: number; onProgress?: (m: st
     const k = key(p.c);
     if (!index.has(k)) { index.set(k, distinct.length); distinct.push(p.c); first.push(p.experiment); }
   }
-  const ms = measureMany(distinct.map((c) => ({ c, horizonS: o.horizonS })), {
-    seed: o.seed, workers: o.workers, cache: o.cache,
-    onRun: (i, done, total) => {
-      const c = distinct[i];
-      o.onProgress?.(`[${done}/${total}] ${first[i]}: ${c.cpu} ${kname(c.host, c.guest)} ${c.hv}${c.stress ? " stress" : ""}`);
+  // seed 1 (or o.seed) of every configuration, then seeds 2..MEDIAN_SEEDS of the median experiments'
+  const seed0 = o.seed ?? 1;
+  const tasks: { i: number; seed: number }[] = distinct.map((_, i) => ({ i, seed: seed0 }));
+  const needsMedian = distinct.map((c, i) => items.some((p) => MEDIAN_EXPERIMENTS.includes(p.experiment) && index.get(key(p.c)) === i));
+  distinct.forEach((_, i) => { if (needsMedian[i]) for (let s = 1; s < MEDIAN_SEEDS; s++) tasks.push({ i, seed: seed0 + s }); });
+  const all = runSpecs(tasks.map((t) => ({ spec: setup(distinct[t.i], { horizonS: o.horizonS }), seed: t.seed })), {
+    workers: o.workers, cache: o.cache,
+    onRun: (p) => {
+      const t = tasks[p.index], c = distinct[t.i];
+      o.onProgress?.(`[${p.done}/${p.total}] ${first[t.i]}: ${c.cpu} ${kname(c.host, c.guest)} ${c.hv}${c.stress ? " stress" : ""}${t.seed !== seed0 ? ` seed ${t.seed}` : ""}`);
     },
-  });
+  }).map(measured);
+  const ms = all.slice(0, distinct.length);
+  const maxima: number[][] = distinct.map((_, i) => [ms[i].maxUs]);
+  tasks.forEach((t, j) => { if (j >= distinct.length) maxima[t.i].push(all[j].maxUs); });
   const cdf: { config: string; latency_us: number; cdf: number }[] = [];
   distinct.forEach((c, i) => {
     const m = ms[i];
@@ -245,6 +274,8 @@ export function runAll(o: { horizonS: number; seed?: number; onProgress?: (m: st
       period_us: p.c.periodUs ?? 50, timer_slop_us: (p.c.timerSlopNs ?? 100_000) / 1000, device_model: p.c.hv === "xen-hvm" ? (p.c.dm ?? "other") : "none",
       scheduler: p.c.hv.startsWith("xen") || p.c.hv === "dom0" ? (p.c.scheduler ?? "credit") : "none",
       cycles: m.cycles, avg_latency_us: m.avgUs, max_latency_us: m.maxUs, p99_latency_us: m.p99Us, published_us: p.published,
+      median_max_latency_us: MEDIAN_EXPERIMENTS.includes(p.experiment) ? median(maxima[index.get(key(p.c))!]) : null,
+      seed_maxima_us: MEDIAN_EXPERIMENTS.includes(p.experiment) ? maxima[index.get(key(p.c))!].join(", ") : "",
     };
   });
   return { runs: aq.from(rows), cdf: aq.from(cdf) };
@@ -271,11 +302,12 @@ export function reproduce(o: { quick?: boolean; onProgress?: (m: string) => void
   const horizonS = o.horizonS ?? (o.quick ? 2 : 20);
   const { runs, cdf } = runAll({ horizonS, onProgress: o.onProgress, workers: o.workers, cache: o.cache });
   const pick = (e: string, extra: string[] = []) => runs.params({ e }).filter((d: any, $: any) => d.experiment === $.e).select([...COLS, ...extra]);
+  const MED = ["median_max_latency_us", "seed_maxima_us"];
   const tables: Record<string, aq.ColumnTable> = {
-    table1: pick("table1"),
-    table2: pick("table2"),
-    fig3: pick("fig3"),
-    fig4: pick("fig4"),
+    table1: pick("table1", MED),
+    table2: pick("table2", MED),
+    fig3: pick("fig3", MED),
+    fig4: pick("fig4", MED),
     fig5: pick("fig5", ["period_us"]),
     fig6_7: pick("fig6-7", ["timer_slop_us"]),
     table3: pick("table3"),

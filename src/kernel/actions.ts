@@ -12,7 +12,7 @@ import type { Activity } from "./latency.js";
 import type { KCpu } from "./state.js";
 import { SchedKernel } from "./core.js";
 import {
-  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_KERNEL_WORK, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT, MM_KERNEL,
+  A_CLOCK_READ, A_COMPUTE, A_DEVICE_IO, A_GUEST, A_IRQ_WORK, A_KERNEL, A_KERNEL_WORK, A_PIPE_READ, A_PIPE_WRITE, A_SLEEP_UNTIL, A_WAIT,
   NP_IRQS_OFF, NP_NONE, PH_BODY, PH_IO_ACCESS, PH_IO_LOCKED, PH_IO_TAIL, PH_READ_COPY, PH_READ_WAIT, PH_SLEEP_ARMED,
   PH_SLEEP_BLOCKED, PH_START, PH_SYSCALL, PH_WRITE_WAKE, SW_BLOCK, type Task, TASK_SLEEPING,
 } from "./task.js";
@@ -80,7 +80,7 @@ export abstract class ActionKernel extends SchedKernel {
         return;
       case A_SLEEP_UNTIL:
         if (t.phase === PH_START) {
-          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.ptiSyscall(c, true))) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.ptiSyscall(c, t, true))) return;
         }
         if (t.phase === PH_SYSCALL) {
           // set_current_state(TASK_INTERRUPTIBLE); hrtimer_sleeper_start_expires. An
@@ -106,7 +106,7 @@ export abstract class ActionKernel extends SchedKernel {
       case A_PIPE_WRITE: {
         const pipe = this.pipes[t.actArg];
         if (t.phase === PH_START) {
-          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.costOf(c, C.pipe_write) + this.ptiSyscall(c, false))) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.costOf(c, C.pipe_write) + this.ptiSyscall(c, t, false))) return;
         }
         if (t.phase === PH_SYSCALL) {
           pipe.tokens++;
@@ -130,7 +130,7 @@ export abstract class ActionKernel extends SchedKernel {
       case A_PIPE_READ: {
         const pipe = this.pipes[t.actArg];
         if (t.phase === PH_START) {
-          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.ptiSyscall(c, true))) return;
+          if (this.enterSyscall(t, this.costOf(c, C.syscall) + this.ptiSyscall(c, t, true))) return;
         }
         if (t.phase === PH_SYSCALL) {
           if (pipe.tokens > 0) {
@@ -169,7 +169,7 @@ export abstract class ActionKernel extends SchedKernel {
           let head = 0;
           // a threaded handler: its body, then the softirq work it raised; a syscall: the entry first
           if (t.act === A_IRQ_WORK) { if (a.hardirq !== null && a.threadRunsHandler) work += a.hardirq.sample(r); }
-          else head = this.costOf(c, C.syscall) + (t.mm !== MM_KERNEL ? this.ptiSyscall(c, false) : 0);
+          else head = this.costOf(c, C.syscall) + this.ptiSyscall(c, t, false);
           this.startActivity(c, t, a, work, head);
           if (t.segRemaining > 0) return;
         }
@@ -181,7 +181,7 @@ export abstract class ActionKernel extends SchedKernel {
         if (t.phase === PH_START) {
           t.phase = PH_BODY;
           t.inKernel = true;
-          this.startActivity(c, t, this.lat.activities[t.actAux], t.actArg, this.costOf(c, C.syscall) + (t.mm !== MM_KERNEL ? this.ptiSyscall(c, false) : 0));
+          this.startActivity(c, t, this.lat.activities[t.actAux], t.actArg, this.costOf(c, C.syscall) + this.ptiSyscall(c, t, false));
           if (t.segRemaining > 0) return;
         }
         this.finish(t, now);
@@ -226,7 +226,7 @@ export abstract class ActionKernel extends SchedKernel {
             t.np = this.syscallNp;
             t.ioLeft = t.actAux > 0 ? t.actAux : a.accesses; // issue 14 block: a driver's own access count
             t.kWork = a.work.sample(t.rng ?? c.krng);
-            t.segRemaining = this.costOf(c, C.syscall) + (t.mm !== MM_KERNEL ? this.ptiSyscall(c, false) : 0);
+            t.segRemaining = this.costOf(c, C.syscall) + this.ptiSyscall(c, t, false);
             if (t.segRemaining > 0) return;
           // falls through
           case PH_SYSCALL: {

@@ -17,7 +17,7 @@ import { IdleSchedClass } from "../sched/linux/idle.js";
 import { type Activity, kernelData, KernelLatencyModel, PREEMPT_FULL } from "./latency.js";
 import type { LlcAttach } from "../hw/cache.js";
 import { type CpuHost, KCpu, type KernelConfig, Pipe, T_DEV, T_HRIRQ, T_IPI, T_SEG } from "./state.js";
-import { CLS_FAIR, NP_NONE, NP_PREEMPT_OFF, type Program, type SwitchObserver, type Task, type WakeObserver } from "./task.js";
+import { CLS_FAIR, MM_KERNEL, NP_NONE, NP_PREEMPT_OFF, type Program, type SwitchObserver, type Task, type WakeObserver } from "./task.js";
 
 /** A Linux kernel instance: state and core helpers (the layers above add the mechanisms). */
 export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
@@ -185,10 +185,11 @@ export abstract class KernelBase implements TimerTarget, SchedCore<KCpu> {
    * The CR3 writes of page-table isolation around a system call, beyond the
    * kernel's path: SWITCH_TO_KERNEL_CR3 at entry and SWITCH_TO_USER_CR3 at
    * exit. A call that may block charges only its entry here: its return to
-   * user mode follows the switch back in, which schedule() charges.
+   * user mode follows the switch back in, which schedule() charges. A kernel
+   * thread's "system call" (the model's kernel-work actions) never changes CR3.
    */
-  protected ptiSyscall(c: KCpu, mayBlock: boolean): number {
-    if (!this.pti) return 0;
+  protected ptiSyscall(c: KCpu, t: Task, mayBlock: boolean): number {
+    if (!this.pti || t.mm === MM_KERNEL) return 0;
     const w = this.cr3Write(c);
     return w > 0 ? (mayBlock ? w : 2 * w) : 0;
   }

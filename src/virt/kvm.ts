@@ -77,7 +77,7 @@
  * system-call entry. Not modelled: the rest of the MMU: guest page faults
  * and page-table writes under shadow paging (exits through the shadow
  * page-fault path; cyclictest's steady state makes none), nested paging's
- * TLB-miss walks, KVM's paravirtual MMU operations (the Kiszka paper
+ * TLB-miss walks, KVM's paravirtual MMU operations (the reproduced setup
  * disabled them) and huge pages.
  *
  * Carrier callbacks and the guest's CpuHost calls arrive from inside a
